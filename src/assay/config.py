@@ -1,0 +1,200 @@
+"""Configuration: one ``assay.yaml`` plus ``ASSAY_*`` environment variables, resolved once.
+
+Precedence: environment variables → ``assay.yaml`` → defaults. The file is found at ``--config``,
+else ``$ASSAY_CONFIG``, else ``./assay.yaml`` when present; with none, assay serves the embedded
+assay-nano model.
+
+Example::
+
+    server:
+      port: 5052
+    models:
+      - name: nano
+        provider: local
+        path: builtin:assay-nano
+      - name: qwen
+        provider: openai
+        base_url: http://localhost:8000/v1
+        model: Qwen/Qwen2.5-Coder-1.5B
+        tokenizer: /models/qwen2.5-coder-1.5b     # optional: count tokens with the real tokenizer
+        spec: qwen2.5-coder
+    features:
+      code_completions: qwen
+      code_generations: qwen
+      chat: qwen
+
+Environment: ``ASSAY_SERVER__PORT=6000``, ``ASSAY_FEATURES__CODE_COMPLETIONS=qwen``, ...
+(``__`` separates nesting levels). API keys are read from the variable a model names in
+``api_key_env``, never written into the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from assay.errors import ConfigError
+
+DEFAULT_MODEL_NAME = "assay-nano"
+BUILTIN_PREFIX = "builtin:"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelDefaults(_Strict):
+    """Per-model overrides of the spec's decoding defaults."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    time_budget_s: float | None = None
+    stop: list[str] | None = None
+
+
+class ModelConfig(_Strict):
+    name: str
+    """The name clients use (``model`` in OpenAI requests, ``model_name`` in GitLab ones)."""
+    provider: Literal["local", "openai", "anthropic", "echo"] = "local"
+    path: str | None = None
+    """local: a Hugging Face id, a local directory, or ``builtin:assay-nano``."""
+    base_url: str | None = None
+    """openai / anthropic: the server's base URL (for OpenAI-compatible servers, ending in ``/v1``)."""
+    model: str | None = None
+    """The upstream model id; defaults to ``name``."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the upstream API key."""
+    tokenizer: str | None = None
+    """A tokenizer (HF id or directory) for counting prompt tokens of remote models."""
+    spec: str | None = None
+    """Model-spec family; matched from ``path`` / ``model`` when omitted."""
+    timeout_s: float = 30.0
+    device: str = "auto"
+    defaults: ModelDefaults = ModelDefaults()
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Provider-specific extras (e.g. echo: ``reply``, ``delay_s``)."""
+
+    @property
+    def upstream_model(self) -> str:
+        return self.model or self.name
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 5052
+    trace_buffer: int = 200
+    """How many recent request traces ``GET /v1/traces/{id}`` keeps."""
+    max_body_bytes: int = 2_000_000
+    request_timeout_s: float = 30.0
+    admin_token: str | None = None
+    """Bearer token that may read traces (until the auth issue lands API keys)."""
+    cors: bool = True
+
+
+class Features(_Strict):
+    """Which configured model serves which feature; unset entries fall back to the first model."""
+
+    code_completions: str | None = None
+    code_generations: str | None = None
+    chat: str | None = None
+
+
+class PipelineConfig(_Strict):
+    postprocess: bool = True
+    context: bool = True
+    context_window_lines: int = 20
+    """Sliding-window height (lines) for Jaccard context retrieval."""
+    max_context_snippets: int = 4
+
+
+def default_models() -> list[ModelConfig]:
+    return [ModelConfig(name=DEFAULT_MODEL_NAME, provider="local", path=BUILTIN_PREFIX + DEFAULT_MODEL_NAME)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", env_nested_delimiter="__", extra="forbid")
+
+    server: ServerConfig = ServerConfig()
+    models: list[ModelConfig] = Field(default_factory=default_models)
+    features: Features = Features()
+    pipeline: PipelineConfig = PipelineConfig()
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        names = [m.name for m in self.models]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"model names must be unique; repeated: {', '.join(sorted(dupes))}")
+        if not self.models:
+            raise ValueError("at least one model must be configured")
+        for feature, model in self.features.model_dump().items():
+            if model is not None and model not in names:
+                raise ValueError(f"features.{feature} names '{model}', which is not among the models: {', '.join(names)}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    def model(self, name: str | None) -> ModelConfig:
+        """The model called ``name``; the first configured model when ``name`` is None."""
+        if name is None:
+            return self.models[0]
+        for m in self.models:
+            if m.name == name:
+                return m
+        from assay.errors import ModelNotFound
+
+        raise ModelNotFound(name, [m.name for m in self.models])
+
+    def model_for(self, feature: Literal["code_completions", "code_generations", "chat"]) -> ModelConfig:
+        return self.model(getattr(self.features, feature))
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if env := os.environ.get("ASSAY_CONFIG"):
+        return Path(env)
+    local = Path("assay.yaml")
+    return local if local.is_file() else None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read ``assay.yaml`` (if any) and the environment; raise ``ConfigError`` naming the bad field."""
+    data: dict[str, Any] = {}
+    file = find_config_file(path)
+    if file is not None:
+        if not file.is_file():
+            raise ConfigError(f"config file {file} does not exist")
+        try:
+            loaded = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{file}: the top level must be a mapping")
+        data.update(loaded)
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        where = f"{file}: " if file else ""
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{where}{loc}: {first['msg']}") from None
