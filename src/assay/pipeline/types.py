@@ -46,6 +46,9 @@ class CompletionInput:
     """A prompt already built by the client (GitLab prompt_version 2): sent verbatim, no template."""
     postprocess: bool = True
     """False for plain OpenAI /v1/completions without FIM context, where clients expect raw text."""
+    trace_id: str | None = None
+    """Id the request's ``Trace`` must carry (the server sends it in ``X-Assay-Trace-Id`` before a
+    stream's first byte); the engine makes one up when None."""
 
 
 @dataclass
