@@ -1,0 +1,256 @@
+"""The ``assay`` command line. Commands are thin: they parse options and call the layers below.
+
+Heavy imports (torch, transformers, the server) happen inside commands so ``assay --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from assay import __version__
+from assay.errors import AssayError
+
+app = typer.Typer(
+    name="assay",
+    help="Serve, evaluate and train code-completion models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="List, probe and register models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="assay.yaml to read (default: $ASSAY_CONFIG or ./assay.yaml).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _settings(config: Path | None, **server: Any):
+    from assay.config import load_settings
+
+    try:
+        settings = load_settings(config)
+    except AssayError as exc:
+        raise fail(exc.message) from None
+    updates = {k: v for k, v in server.items() if v is not None}
+    if updates:
+        settings.server = settings.server.model_copy(update=updates)
+    return settings
+
+
+@app.command()
+def version() -> None:
+    """Print assay's version."""
+    console.print(__version__)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 5052, GitLab's self-hosted gateway port).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Start the gateway (OpenAI-, GitLab AI Gateway- and llama.cpp-compatible APIs)."""
+    import uvicorn
+
+    from assay.server.app import create_app
+
+    settings = _settings(config, host=host, port=port)
+    names = ", ".join(f"{m.name} ({m.provider})" for m in settings.models)
+    err_console.print(f"assay {__version__}: serving {names} on http://{settings.server.host}:{settings.server.port}")
+    try:
+        uvicorn.run(create_app(settings), host=settings.server.host, port=settings.server.port, log_level=log_level)
+    except AssayError as exc:
+        raise fail(exc.message) from None
+
+
+def _parse_cursor(location: str) -> tuple[Path, int, int]:
+    parts = location.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise fail(f"expected FILE:LINE:COL (1-based line and column), got '{location}'")
+    path, line, col = Path(parts[0]), int(parts[1]), int(parts[2])
+    if line < 1 or col < 1:
+        raise fail("LINE and COL are 1-based and must be at least 1")
+    return path, line, col
+
+
+def split_at_cursor(text: str, line: int, col: int) -> tuple[str, str]:
+    """Split ``text`` at a 1-based line and column; raise a clear error when they are out of range."""
+    lines = text.splitlines(keepends=True) or [""]
+    if line > len(lines) + (1 if text.endswith("\n") else 0):
+        raise fail(f"line {line} is past the end of the file ({len(lines)} lines)")
+    offset = sum(len(x) for x in lines[: line - 1])
+    current = lines[line - 1] if line - 1 < len(lines) else ""
+    width = len(current.rstrip("\r\n"))
+    if col - 1 > width:
+        raise fail(f"column {col} is past the end of line {line} ({width} characters)")
+    cut = offset + col - 1
+    return text[:cut], text[cut:]
+
+
+@app.command()
+def complete(
+    location: Annotated[str, typer.Argument(help="FILE:LINE:COL of the cursor (1-based).")],
+    model: Annotated[str | None, typer.Option(help="Configured model name (default: the code_completions one).")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Maximum new tokens.")] = None,
+    trace: Annotated[bool, typer.Option("--trace", help="Show every pipeline stage.")] = False,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the suggestion the gateway would give at a cursor position."""
+    from assay.pipeline.engine import Engine
+    from assay.pipeline.types import CompletionInput, RequestOverrides
+
+    path, line, col = _parse_cursor(location)
+    if not path.is_file():
+        raise fail(f"{path} is not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise fail(f"{path} is not UTF-8 text") from None
+    prefix, suffix = split_at_cursor(text, line, col)
+    settings = _settings(config)
+    inp = CompletionInput(prefix=prefix, suffix=suffix, file_name=path.name, model=model,
+                          overrides=RequestOverrides(max_tokens=max_tokens))
+
+    async def run():
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            return await engine.complete(inp)
+        finally:
+            await engine.close()
+
+    try:
+        result = asyncio.run(run())
+    except AssayError as exc:
+        raise fail(exc.message) from None
+    suggestion = result.choices[0].text if result.choices else ""
+    if as_json:
+        out = {"suggestion": suggestion, "model": result.model, "language": result.language,
+               "usage": {"prompt_tokens": result.usage.prompt_tokens,
+                         "completion_tokens": result.usage.completion_tokens}}
+        if trace:
+            out["trace"] = result.trace.as_dict()
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        return
+    if trace:
+        _print_trace(result.trace)
+    if suggestion:
+        console.print(suggestion, markup=False, highlight=False)
+    else:
+        err_console.print("(no suggestion)")
+
+
+def _print_trace(trace) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    err_console.print(f"[bold]trace[/] {trace.id}  model={trace.model}  language={trace.language}  "
+                      f"prompt_tokens={trace.prompt_tokens}")
+    if trace.context:
+        table = Table("file", "lines", "score", "tokens", title="context chosen")
+        for c in trace.context:
+            table.add_row(str(c.get("file")), f"{c.get('start_line')}-{c.get('end_line')}",
+                          f"{c.get('score', 0):.3f}", str(c.get("tokens")))
+        err_console.print(table)
+    err_console.print(Panel(trace.prompt, title="prompt sent", expand=False), markup=False)
+    for i, raw in enumerate(trace.raw_outputs):
+        err_console.print(Panel(raw, title=f"raw model output #{i}", expand=False), markup=False)
+    for step in trace.postprocess:
+        err_console.print(f"post-process [cyan]{step.get('step')}[/] (choice {step.get('choice')}) removed: "
+                          f"{step.get('removed')!r}")
+    timings = "  ".join(f"{t.stage}={t.ms:.1f}ms" for t in trace.timings)
+    err_console.print(f"timings: {timings}")
+
+
+@models_app.command("list")
+def models_list(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """List the configured models and the spec each one uses."""
+    from assay.specs.registry import spec_for
+
+    settings = _settings(config)
+    rows = []
+    for m in settings.models:
+        try:
+            family = spec_for(m.spec, m.path or m.upstream_model).family
+        except AssayError as exc:
+            family = f"error: {exc.message}"
+        rows.append({"name": m.name, "provider": m.provider, "source": m.path or m.base_url, "spec": family})
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table("name", "provider", "source", "spec")
+    for r in rows:
+        table.add_row(r["name"], r["provider"], str(r["source"]), r["spec"])
+    console.print(table)
+
+
+@models_app.command("probe")
+def models_probe(
+    name: Annotated[str, typer.Argument(help="Configured model to probe.")],
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send known fill-in-the-middle cases to a model and report whether it really fills the middle."""
+    from assay.providers.probe import probe
+    from assay.providers.registry import create_provider
+
+    settings = _settings(config)
+
+    async def run():
+        provider = create_provider(settings.model(name))
+        await provider.start()
+        try:
+            return await probe(provider)
+        finally:
+            await provider.close()
+
+    try:
+        result = asyncio.run(run())
+    except AssayError as exc:
+        raise fail(exc.message) from None
+    data = result.as_dict() if hasattr(result, "as_dict") else result.__dict__
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    else:
+        console.print_json(json.dumps(data, default=str))
+    if not data.get("fills_middle", data.get("ok", False)):
+        raise typer.Exit(1)
+
+
+def _register_optional_apps() -> None:
+    """Attach the training / data / export command groups when their modules are present."""
+    import importlib
+
+    for module, attr, name in (("assay.cli.train", "train_app", "train"), ("assay.cli.data", "data_app", "data")):
+        try:
+            sub = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            continue
+        app.add_typer(sub, name=name)
+
+
+_register_optional_apps()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
