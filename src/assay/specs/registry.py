@@ -56,3 +56,13 @@ def match_spec(model_id: str) -> ModelSpec | None:
         if any(fnmatch.fnmatch(lowered, pattern.lower()) for pattern in spec.match):
             return spec
     return None
+
+
+FALLBACK_FAMILY = "generic"
+
+
+def spec_for(model_config_spec: str | None, model_id: str) -> ModelSpec:
+    """The spec for a model: the configured family when given, else the first match on ``model_id``, else ``generic``."""
+    if model_config_spec:
+        return get_spec(model_config_spec)
+    return match_spec(model_id) or get_spec(FALLBACK_FAMILY)
