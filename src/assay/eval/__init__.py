@@ -1,0 +1,1 @@
+"""Evaluation: tasks, sandboxed execution, metrics pinned to reference definitions."""
