@@ -1,0 +1,49 @@
+"""The FastAPI application factory. Importing this module has no side effects; ``create_app`` builds
+an app around one :class:`~assay.pipeline.engine.Engine`, which the app's lifespan starts and closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from assay import __version__
+from assay.config import Settings
+from assay.pipeline.engine import Engine
+from assay.server.errors import install_error_handlers
+from assay.server.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
+from assay.server.routes import gitlab, llamacpp, monitoring, openai, traces
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """An app serving every assay endpoint with ``engine`` (default: ``Engine(settings)``)."""
+    engine = engine if engine is not None else Engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await engine.start()
+        app.state.started = True
+        try:
+            yield
+        finally:
+            app.state.started = False
+            await engine.close()
+
+    app = FastAPI(title="assay", version=__version__, lifespan=lifespan,
+                  description="Code-completion gateway: OpenAI-, GitLab AI Gateway- and llama.cpp-compatible.")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.started = False
+    app.state.ready_models = set()
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
+    if settings.server.cors:
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"], allow_headers=["*"],
+                           expose_headers=["X-Assay-Trace-Id", "X-Process-Time", "X-Streaming-Format"])
+    app.add_middleware(ProcessTimeMiddleware)
+    for module in (openai, gitlab, llamacpp, monitoring, traces):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,168 @@
+"""GitLab AI Gateway-compatible routes: ``/v2/code/completions`` (+ legacy ``/v2/completions``),
+``/v2/code/generations``, ``/v3/code/completions`` and ``/v4/code/suggestions``.
+
+Empty suggestions are dropped (``choices: []`` with 200 = no suggestion). v2 / v3 streams are raw text
+labelled ``text/event-stream``; v4 streams are SSE (``stream_start`` → ``content_chunk``* →
+``stream_end``) with ``X-Streaming-Format: sse``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from assay.languages import detect_language
+from assay.pipeline.engine import ChatInput
+from assay.pipeline.types import CompletionInput
+from assay.server import calls
+from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, require_model, settings_of
+from assay.server.protocol.gitlab import (
+    CodeRequest,
+    ComponentsMetadata,
+    ComponentsRequest,
+    ComponentsResponse,
+    GenerationRequest,
+    ModelMeta,
+    SuggestionChoice,
+    SuggestionsResponse,
+    TokensConsumption,
+    to_pipeline_input,
+)
+from assay.types import Choice, Usage
+
+router = APIRouter(tags=["gitlab"])
+
+
+class _Answer:
+    """The engine's answer to a GitLab request, whichever path (completion or chat) produced it."""
+
+    def __init__(self, choices: tuple[Choice, ...], model: str, lang: str | None, usage: Usage,
+                 trace_id: str | None, engine_name: str) -> None:
+        self.choices = [SuggestionChoice(text=c.text, index=c.index) for c in choices if c.text]
+        self.usage = usage
+        self.trace_id = trace_id
+        self.meta = ModelMeta(engine=engine_name, name=model, lang=lang, tokens_consumption_metadata=TokensConsumption(
+            input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {TRACE_HEADER: self.trace_id} if self.trace_id else {}
+
+
+def _provider(request: Request, model: str) -> str:
+    return next((m.provider for m in settings_of(request).models if m.name == model), "unknown")
+
+
+def _input(request: Request, body: CodeRequest | ComponentsRequest, generation: bool) -> CompletionInput | ChatInput:
+    settings = settings_of(request)
+    inp = to_pipeline_input(body, generation=generation,
+                            generation_model=settings.model_for("code_generations").name)
+    require_model(request, inp.model)
+    return calls.with_trace_id(inp) if isinstance(inp, CompletionInput) else inp
+
+
+def _model_name(request: Request, inp: CompletionInput | ChatInput) -> str:
+    feature = "code_completions" if isinstance(inp, CompletionInput) else "chat"
+    return settings_of(request).model(inp.model).name if inp.model else settings_of(request).model_for(feature).name
+
+
+async def _answer(request: Request, inp: CompletionInput | ChatInput, file_name: str) -> _Answer:
+    engine, budget = engine_of(request), budget_of(request)
+    if isinstance(inp, CompletionInput):
+        result = await calls.complete(engine, inp, budget)
+        return _Answer(result.choices, result.model, result.language, result.usage, result.trace.id,
+                       _provider(request, result.model))
+    gen = await calls.chat(engine, inp, budget)
+    model = gen.model or _model_name(request, inp)
+    lang = detect_language(file_name)
+    return _Answer(gen.choices, model, lang.id if lang else None, gen.usage, None, _provider(request, model))
+
+
+async def _text_stream(request: Request, inp: CompletionInput | ChatInput) -> calls.Primed:
+    engine = engine_of(request)
+    stream = engine.stream_complete(inp) if isinstance(inp, CompletionInput) else engine.stream_chat(inp)
+    return await calls.prime(stream, budget_of(request))
+
+
+def _stream_headers(inp: CompletionInput | ChatInput) -> dict[str, str]:
+    trace = inp.trace_id if isinstance(inp, CompletionInput) else None
+    return {**SSE_HEADERS, **({TRACE_HEADER: trace} if trace else {})}
+
+
+async def _raw_text(request: Request, inp: CompletionInput | ChatInput) -> StreamingResponse:
+    primed = await _text_stream(request, inp)
+
+    async def body() -> AsyncIterator[str]:
+        async for chunk in primed.chunks:
+            if chunk.index == 0 and chunk.text:
+                yield chunk.text
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers=_stream_headers(inp))
+
+
+async def _code(request: Request, body: CodeRequest, generation: bool) -> Response:
+    inp = _input(request, body, generation)
+    if body.stream:
+        return await _raw_text(request, inp)
+    answer = await _answer(request, inp, body.current_file.file_name)
+    response = SuggestionsResponse(model=answer.meta, created=int(time.time()), choices=answer.choices)
+    return Response(response.model_dump_json(), media_type="application/json", headers=answer.headers)
+
+
+@router.post("/v2/code/completions", response_model=SuggestionsResponse)
+@router.post("/v2/completions", response_model=SuggestionsResponse, include_in_schema=False)
+async def v2_completions(body: CodeRequest, request: Request) -> Response:
+    return await _code(request, body, generation=False)
+
+
+@router.post("/v2/code/generations", response_model=SuggestionsResponse)
+async def v2_generations(body: GenerationRequest, request: Request) -> Response:
+    return await _code(request, body, generation=True)
+
+
+async def _components(request: Request, body: ComponentsRequest) -> tuple[CompletionInput | ChatInput, _Answer]:
+    inp = _input(request, body, generation=False)
+    return inp, await _answer(request, inp, body.task.payload.file_name)
+
+
+def _components_json(answer: _Answer) -> Response:
+    meta = answer.meta.model_copy(update={"tokens_consumption_metadata": None})
+    response = ComponentsResponse(choices=answer.choices,
+                                  metadata=ComponentsMetadata(model=meta, timestamp=int(time.time())))
+    return Response(response.model_dump_json(exclude_none=True), media_type="application/json",
+                    headers=answer.headers)
+
+
+@router.post("/v3/code/completions", response_model=ComponentsResponse)
+async def v3_completions(body: ComponentsRequest, request: Request) -> Response:
+    if body.stream:
+        return await _raw_text(request, _input(request, body, generation=False))
+    _, answer = await _components(request, body)
+    return _components_json(answer)
+
+
+@router.post("/v4/code/suggestions", response_model=ComponentsResponse)
+async def v4_suggestions(body: ComponentsRequest, request: Request) -> Response:
+    if not body.stream:
+        _, answer = await _components(request, body)
+        return _components_json(answer)
+    inp = _input(request, body, generation=False)
+    primed = await _text_stream(request, inp)
+    model = _model_name(request, inp)
+    start = {"metadata": {"model": {"engine": _provider(request, model), "name": model},
+                          "timestamp": int(time.time())}}
+
+    async def events() -> AsyncIterator[str]:
+        yield f"event: stream_start\ndata: {json.dumps(start)}\n\n"
+        async for chunk in primed.chunks:
+            if chunk.text:
+                data = {"choices": [{"delta": {"content": chunk.text}, "index": chunk.index}]}
+                yield f"event: content_chunk\ndata: {json.dumps(data)}\n\n"
+        yield "event: stream_end\ndata: null\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={**_stream_headers(inp), "X-Streaming-Format": "sse"})

@@ -1,0 +1,76 @@
+"""llama.cpp server-compatible ``POST /infill`` (llama.vim, llama.vscode).
+
+Non-streaming answers llama.cpp's response shape; streaming sends ``data: {json}`` lines with
+``stop: false`` and a last event carrying the full response with ``stop: true``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from assay.pipeline.types import CompletionResult
+from assay.server import calls
+from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, require_model, settings_of
+from assay.server.protocol.llamacpp import (
+    InfillChunk,
+    InfillRequest,
+    InfillResponse,
+    Timings,
+    to_completion_input,
+)
+from assay.types import FinishReason
+
+router = APIRouter(tags=["llama.cpp"])
+
+
+def _response(result: CompletionResult | None, model: str, elapsed_s: float) -> InfillResponse:
+    if result is None:
+        return InfillResponse(content="", model=model, stopped_eos=False, stopped_limit=True, tokens_predicted=0,
+                              tokens_evaluated=0, timings=Timings(prompt_n=0, prompt_ms=0.0, predicted_n=0,
+                                                                  predicted_ms=0.0, predicted_per_second=0.0))
+    choice = result.choices[0] if result.choices else None
+    predicted = result.usage.completion_tokens
+    ms = elapsed_s * 1000
+    prompt_ms = next((t.ms for t in result.trace.timings if t.stage not in ("decode", "postprocess")), 0.0)
+    return InfillResponse(
+        content=choice.text if choice else "",
+        model=result.model,
+        prompt=result.trace.prompt,
+        stopped_eos=choice is not None and choice.finish_reason is FinishReason.STOP,
+        stopped_limit=choice is None or choice.finish_reason is not FinishReason.STOP,
+        tokens_predicted=predicted,
+        tokens_evaluated=result.usage.prompt_tokens,
+        timings=Timings(prompt_n=result.usage.prompt_tokens, prompt_ms=prompt_ms, predicted_n=predicted,
+                        predicted_ms=ms, predicted_per_second=predicted / elapsed_s if elapsed_s > 0 else 0.0),
+    )
+
+
+@router.post("/infill", response_model=InfillResponse)
+async def infill(body: InfillRequest, request: Request) -> Response:
+    require_model(request, body.model)
+    model = body.model or settings_of(request).model_for("code_completions").name
+    start = time.perf_counter()
+    if body.n_predict == 0:
+        return Response(_response(None, model, 0.0).model_dump_json(), media_type="application/json")
+    inp = calls.with_trace_id(to_completion_input(body))
+    engine, budget = engine_of(request), budget_of(request)
+    if not body.stream:
+        result = await calls.complete(engine, inp, budget)
+        return Response(_response(result, model, time.perf_counter() - start).model_dump_json(),
+                        media_type="application/json", headers={TRACE_HEADER: result.trace.id})
+    primed = await calls.prime(engine.stream_complete(inp), budget)
+
+    async def events() -> AsyncIterator[str]:
+        async for chunk in primed.chunks:
+            if chunk.index == 0:
+                yield f"data: {InfillChunk(content=chunk.text).model_dump_json()}\n\n"
+        final: CompletionResult | None = primed.final
+        last = _response(final, model, time.perf_counter() - start).model_copy(update={"content": ""})
+        yield f"data: {last.model_dump_json()}\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={**SSE_HEADERS, TRACE_HEADER: inp.trace_id or ""})
