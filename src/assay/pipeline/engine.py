@@ -6,16 +6,27 @@ Completion (every code endpoint, every model)::
     stop sequences) → tree-sitter post-processing → filters
 
 Chat requests skip the FIM stages and go straight to the provider with chat messages.
+
+Non-streaming completions run through the same incremental post-processor as streaming ones, so both
+stop decoding at the same point and give the same final text. Every call records a trace (failed
+ones too, with ``Trace.error``) in a store of the last ``settings.server.trace_buffer`` traces.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from assay.config import Settings
+from assay.errors import AssayError, ConfigError
+from assay.pipeline.decode import DecodeState, stream_within
+from assay.pipeline.params import build_params
+from assay.pipeline.prepare import prepare_completion
+from assay.pipeline.trace import TraceStore, new_trace_id, timed
 from assay.pipeline.types import CompletionInput, CompletionResult, RequestOverrides, Trace
-from assay.types import ChatMessage, Generation
+from assay.providers.base import Provider
+from assay.types import ChatMessage, Choice, EngineRequest, FinishReason, Generation, Usage
 
 
 @dataclass(frozen=True)
@@ -46,35 +57,171 @@ class Engine:
 
     Lifecycle: ``await engine.start()`` loads every model (and checks each spec against its
     tokenizer, raising ``ConfigError`` naming the token on a mismatch); ``await engine.close()``.
+    Calls made before ``start()`` start the engine first.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._providers: dict[str, Provider] = {}
+        self._traces = TraceStore(settings.server.trace_buffer)
+        self._start_lock = asyncio.Lock()
+        self._started = False
 
     async def start(self) -> None:
-        raise NotImplementedError
+        from assay.providers.checks import check_provider_spec
+        from assay.providers.registry import create_provider
+
+        async with self._start_lock:
+            if self._started:
+                return
+            started: dict[str, Provider] = {}
+            try:
+                for config in self.settings.models:
+                    provider = create_provider(config)
+                    started[config.name] = provider
+                    await provider.start()
+                    check_provider_spec(provider)
+            except BaseException:
+                for provider in started.values():
+                    await provider.close()
+                raise
+            self._providers = started
+            self._started = True
 
     async def close(self) -> None:
-        raise NotImplementedError
+        async with self._start_lock:
+            providers, self._providers, self._started = self._providers, {}, False
+            for provider in providers.values():
+                await provider.close()
 
     def models(self) -> list[ModelInfo]:
-        raise NotImplementedError
+        from assay.providers.registry import model_id
+        from assay.specs.registry import spec_for
+
+        infos = []
+        for config in self.settings.models:
+            provider = self._providers.get(config.name)
+            spec = provider.spec if provider is not None else spec_for(config.spec, model_id(config))
+            infos.append(ModelInfo(config.name, config.provider, spec.family, spec.context_length))
+        return infos
+
+    async def _provider(self, name: str | None, feature: str) -> Provider:
+        config = self.settings.model(name) if name is not None else self.settings.model_for(feature)  # type: ignore[arg-type]
+        if not self._started:
+            await self.start()
+        provider = self._providers.get(config.name)
+        if provider is None:
+            raise ConfigError(f"model '{config.name}' is configured but was not started")
+        return provider
+
+    def _timeout_s(self, provider: Provider) -> float:
+        return min(provider.config.timeout_s, self.settings.server.request_timeout_s)
+
+    def _new_trace(self, trace_id: str | None, kind: str) -> Trace:
+        trace = Trace(id=trace_id or new_trace_id(), kind=kind)
+        self._traces.add(trace)
+        return trace
 
     async def complete(self, inp: CompletionInput) -> CompletionResult:
         """Run the whole pipeline and return post-processed choices plus the trace."""
-        raise NotImplementedError
+        result: CompletionResult | None = None
+        async for item in self._complete(inp, streaming=False):
+            if isinstance(item, CompletionResult):
+                result = item
+        assert result is not None
+        return result
 
     def stream_complete(self, inp: CompletionInput) -> AsyncIterator[StreamChunk | CompletionResult]:
         """Yield post-processed text chunks as they become final, then the ``CompletionResult`` last."""
-        raise NotImplementedError
+        return self._complete(inp, streaming=True)
+
+    async def _complete(self, inp: CompletionInput, streaming: bool) -> AsyncIterator[StreamChunk | CompletionResult]:
+        trace = self._new_trace(inp.trace_id, "completion")
+        try:
+            provider = await self._provider(inp.model, "code_completions")
+            trace.model = provider.name
+            prepared = prepare_completion(inp, provider, self.settings, trace)
+            trace.budget["timeout_s"] = self._timeout_s(provider)
+            state = DecodeState(prepared)
+            with timed(trace, "decode"):
+                deltas = stream_within(provider, prepared.request, self._timeout_s(provider))
+                try:
+                    async for delta in deltas:
+                        out = state.feed(delta)
+                        if streaming and out:
+                            yield StreamChunk(out, delta.index)
+                        if state.all_done():
+                            break
+                finally:
+                    await deltas.aclose()
+            with timed(trace, "postprocess"):
+                finals = state.finish(trace)
+            if streaming:
+                for index, rest in finals:
+                    if rest:
+                        yield StreamChunk(rest, index)
+            trace.raw_outputs = state.raw_outputs()
+            usage = state.usage(trace.prompt_tokens)
+            yield CompletionResult(choices=state.choices(), model=provider.name, language=trace.language,
+                                   usage=usage, trace=trace)
+        except AssayError as exc:
+            trace.error = exc.message
+            raise
+        except Exception as exc:
+            trace.error = f"{type(exc).__name__}: {exc}"
+            raise
 
     async def chat(self, inp: ChatInput) -> Generation:
-        raise NotImplementedError
+        result: Generation | None = None
+        async for item in self._chat(inp, streaming=False):
+            if isinstance(item, Generation):
+                result = item
+        assert result is not None
+        return result
 
     def stream_chat(self, inp: ChatInput) -> AsyncIterator[StreamChunk | Generation]:
         """Yield chunks, then the finished ``Generation`` last."""
-        raise NotImplementedError
+        return self._chat(inp, streaming=True)
+
+    async def _chat(self, inp: ChatInput, streaming: bool) -> AsyncIterator[StreamChunk | Generation]:
+        trace = self._new_trace(None, "chat")
+        try:
+            provider = await self._provider(inp.model, "chat")
+            trace.model = provider.name
+            if not inp.messages:
+                from assay.errors import RequestInvalid
+
+                raise RequestInvalid("at least one message is required", field="messages")
+            params = build_params(inp.overrides, provider.config, provider.spec, fim_stops=False)
+            request = EngineRequest(params=params, messages=inp.messages)
+            trace.prompt = "\n".join(f"[{m.role}]\n{m.content}" for m in inp.messages)
+            texts: dict[int, list[str]] = {}
+            reasons: dict[int, FinishReason] = {}
+            usage: Usage | None = None
+            with timed(trace, "decode"):
+                deltas = stream_within(provider, request, self._timeout_s(provider))
+                try:
+                    async for delta in deltas:
+                        texts.setdefault(delta.index, []).append(delta.text)
+                        if delta.finish_reason is not None:
+                            reasons[delta.index] = delta.finish_reason
+                        if delta.usage is not None:
+                            usage = delta.usage
+                        if streaming and delta.text:
+                            yield StreamChunk(delta.text, delta.index)
+                finally:
+                    await deltas.aclose()
+            choices = tuple(Choice("".join(parts), i, reasons.get(i, FinishReason.LENGTH))
+                            for i, parts in sorted(texts.items()))
+            trace.raw_outputs = [c.text for c in choices]
+            yield Generation(choices=choices, usage=usage or Usage(), model=provider.name)
+        except AssayError as exc:
+            trace.error = exc.message
+            raise
+        except Exception as exc:
+            trace.error = f"{type(exc).__name__}: {exc}"
+            raise
 
     def trace(self, trace_id: str) -> Trace | None:
         """One of the last ``settings.server.trace_buffer`` traces, or None."""
-        raise NotImplementedError
+        return self._traces.get(trace_id)

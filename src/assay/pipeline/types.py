@@ -73,6 +73,14 @@ class Trace:
     """One entry per step that changed the text: ``{"choice", "step", "removed"}``."""
     timings: list[StageTiming] = field(default_factory=list)
     error: str | None = None
+    kind: str = "completion"
+    """``completion`` or ``chat``."""
+    mode: str | None = None
+    """Post-processing mode decided from the cursor: ``single`` or ``multi`` (None when skipped)."""
+    budget: dict[str, Any] = field(default_factory=dict)
+    """Token budget: ``{"counted_with", "total", "suffix", "context", "prefix_tokens", "suffix_tokens",
+    "context_tokens", "prefix_truncated", "suffix_truncated"}``; ``counted_with`` is ``tokenizer`` or
+    the chars-per-token estimate used for remote models without one."""
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
