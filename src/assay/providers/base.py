@@ -71,8 +71,8 @@ class Provider(abc.ABC):
         """Special tokens the tokenizer declares, for the spec check at start; None when unknown."""
         return None
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027
         """Load weights / open connections. Called once before serving."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027
         """Release resources."""

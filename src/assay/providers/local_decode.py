@@ -1,0 +1,74 @@
+"""One choice's incremental decode for the local provider, run as a transformers stopping criterion.
+
+transformers calls the criterion after every new token with the whole sequence; the criterion decodes
+the generated ids, streams the newly safe text, and ends generation on a stop sequence, the wall-time
+budget, or cancellation. End-of-text tokens are never part of the text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assay.providers.base import TokenCounter
+from assay.providers.stops import StopScanner
+from assay.types import FinishReason
+
+
+@dataclass(frozen=True)
+class DecodeOutcome:
+    text: str
+    """The choice's whole text (cut before a stop sequence)."""
+    tail: str
+    """Text not yet streamed, to send with the finish reason."""
+    finish_reason: FinishReason
+    completion_tokens: int
+
+
+class ChoiceDecoder:
+    """A ``StoppingCriteria``-compatible callable; see the module docstring."""
+
+    def __init__(self, tokenizer: TokenCounter, prompt_len: int, stops: Sequence[str], time_budget_s: float | None,
+                 *, eos_ids: Sequence[int], on_text: Callable[[str], None], cancelled: threading.Event) -> None:
+        self.tokenizer = tokenizer
+        self.prompt_len = prompt_len
+        self.scanner = StopScanner(stops)
+        self.eos_ids = set(eos_ids)
+        self.deadline = time.monotonic() + time_budget_s if time_budget_s is not None else None
+        self.on_text = on_text
+        self.cancelled = cancelled
+        self.timed_out = False
+        self.hit_eos = False
+
+    def _text_ids(self, generated: list[int]) -> list[int]:
+        if generated and generated[-1] in self.eos_ids:
+            self.hit_eos = True
+            return generated[:-1]
+        return generated
+
+    def __call__(self, input_ids: Any, scores: Any = None, **kwargs: Any) -> Any:
+        import torch
+
+        generated = input_ids[0, self.prompt_len:].tolist()
+        delta = self.scanner.update(self.tokenizer.decode(self._text_ids(generated)))
+        if delta:
+            self.on_text(delta)
+        if self.deadline is not None and time.monotonic() >= self.deadline and not self.scanner.stopped:
+            self.timed_out = True
+        done = self.scanner.stopped or self.timed_out or self.cancelled.is_set()
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+    def finish(self, generated: list[int]) -> DecodeOutcome:
+        """Settle the choice after ``generate`` returned ``generated`` (the new ids)."""
+        tail = self.scanner.update(self.tokenizer.decode(self._text_ids(generated)))
+        tail += self.scanner.finish()
+        if self.scanner.stopped or self.hit_eos:
+            reason = FinishReason.STOP
+        elif self.timed_out:
+            reason = FinishReason.TIME
+        else:
+            reason = FinishReason.LENGTH
+        return DecodeOutcome(self.scanner.text, tail, reason, len(generated))

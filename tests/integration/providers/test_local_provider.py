@@ -1,0 +1,128 @@
+"""The local provider on the tiny real model (random weights, real tokenizer, real transformers generate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assay.config import ModelConfig
+from assay.errors import ConfigError, RequestInvalid
+from assay.providers.checks import check_provider_spec, check_spec_against_tokenizer
+from assay.providers.local import LocalProvider, plain_chat_prompt, resolve_model_path
+from assay.providers.registry import create_provider
+from assay.specs.registry import get_spec
+from assay.types import ChatMessage, EngineRequest, FinishReason, GenerateParams
+
+FIM = "<fim_prefix>def add(a, b):\n    return <fim_suffix>\n\nprint(add(1, 2))\n<fim_middle>"
+
+
+@pytest.fixture
+async def local(tiny_model_dir: Path) -> LocalProvider:
+    provider = create_provider(ModelConfig(name="tiny", provider="local", path=str(tiny_model_dir), spec="assay-nano"))
+    assert isinstance(provider, LocalProvider)
+    await provider.start()
+    return provider
+
+
+def req(prompt: str = FIM, **params: Any) -> EngineRequest:
+    return EngineRequest(params=GenerateParams(**params), prompt=prompt)
+
+
+async def test_special_tokens_in_prompt_are_single_tokens_and_counted(local: LocalProvider) -> None:
+    tok = local.tokenizer()
+    assert tok is not None
+    assert len(tok.encode("<fim_prefix>")) == 1
+    gen = await local.generate(req(max_tokens=3))
+    assert gen.usage.prompt_tokens == len(tok.encode(FIM))
+    assert gen.usage.completion_tokens == 3
+
+
+async def test_max_tokens_is_respected(local: LocalProvider) -> None:
+    gen = await local.generate(req(max_tokens=7))
+    choice = gen.choices[0]
+    assert gen.usage.completion_tokens <= 7
+    if choice.finish_reason is FinishReason.LENGTH:
+        assert gen.usage.completion_tokens == 7
+    assert len(local.tokenizer().encode(choice.text)) <= 7  # type: ignore[union-attr]
+
+
+async def test_tiny_time_budget_stops_early_with_time(local: LocalProvider) -> None:
+    gen = await local.generate(req(max_tokens=200, time_budget_s=0.0))
+    assert gen.choices[0].finish_reason is FinishReason.TIME
+    assert gen.usage.completion_tokens == 1
+
+
+async def test_stop_sequence_is_trimmed(local: LocalProvider) -> None:
+    free = (await local.generate(req(prompt="def hello", max_tokens=24))).choices[0].text
+    assert len(free) >= 6, free
+    stop = free[3:6]
+    cut = free[: free.index(stop)]
+    gen = await local.generate(req(prompt="def hello", max_tokens=24, stop=(stop,)))
+    assert gen.choices[0].text == cut
+    assert gen.choices[0].finish_reason is FinishReason.STOP
+    assert gen.usage.completion_tokens < 24
+
+
+async def test_streaming_concatenates_to_non_streaming(local: LocalProvider) -> None:
+    for params in ({"max_tokens": 16}, {"max_tokens": 16, "temperature": 0.9, "top_p": 0.95, "seed": 7}):
+        whole = await local.generate(req(**params))
+        deltas = [d async for d in local.stream(req(**params))]
+        assert "".join(d.text for d in deltas) == whole.choices[0].text
+        assert deltas[-1].finish_reason is whole.choices[0].finish_reason
+        assert deltas[-1].usage is not None and deltas[-1].usage.completion_tokens == whole.usage.completion_tokens
+        assert all(d.finish_reason is None for d in deltas[:-1])
+        assert len(deltas) > 1
+
+
+async def test_n_choices_with_seed_are_repeatable(local: LocalProvider) -> None:
+    params = {"max_tokens": 12, "temperature": 1.0, "seed": 3, "n": 2}
+    first = await local.generate(req(prompt="def ", **params))
+    again = await local.generate(req(prompt="def ", **params))
+    assert [c.index for c in first.choices] == [0, 1]
+    assert [c.text for c in first.choices] == [c.text for c in again.choices]
+    assert first.choices[0].text != first.choices[1].text
+    assert 2 <= first.usage.completion_tokens <= 24
+
+
+async def test_closing_a_stream_early_frees_the_model(local: LocalProvider) -> None:
+    stream = local.stream(req(max_tokens=400))
+    async for _ in stream:
+        break
+    await stream.aclose()
+    gen = await local.generate(req(max_tokens=2))
+    assert gen.usage.completion_tokens == 2
+
+
+async def test_chat_uses_plain_layout_without_template(local: LocalProvider) -> None:
+    messages = (ChatMessage("system", "Be brief."), ChatMessage("user", "Say hi"))
+    assert plain_chat_prompt(messages) == "System: Be brief.\n\nUser: Say hi\n\nAssistant:"
+    gen = await local.generate(EngineRequest(params=GenerateParams(max_tokens=4), messages=messages))
+    assert gen.usage.prompt_tokens == len(local.tokenizer().encode(plain_chat_prompt(messages)))  # type: ignore[union-attr]
+
+
+async def test_too_long_prompt_is_refused(local: LocalProvider) -> None:
+    with pytest.raises(RequestInvalid, match="takes at most"):
+        await local.generate(req(prompt="x = 1\n" * 2000, max_tokens=2))
+
+
+def test_spec_check_passes_for_nano_and_fails_for_qwen(local: LocalProvider) -> None:
+    check_provider_spec(local)
+    tok = local.tokenizer()
+    assert tok is not None
+    check_spec_against_tokenizer(get_spec("starcoder"), local.special_tokens(), tok.encode, model="tiny")
+    with pytest.raises(ConfigError, match=r"model 'tiny': spec 'qwen2.5-coder' token '<\|fim_prefix\|>'"):
+        check_spec_against_tokenizer(get_spec("qwen2.5-coder"), local.special_tokens(), tok.encode, model="tiny")
+
+
+def test_missing_builtin_weights_and_bad_path_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="built-in model 'no-such-model' has no weights"):
+        resolve_model_path("builtin:no-such-model")
+    assert resolve_model_path("/some/dir") == "/some/dir"
+
+
+async def test_unloadable_directory_is_a_config_error(tmp_path: Path) -> None:
+    provider = create_provider(ModelConfig(name="empty", provider="local", path=str(tmp_path)))
+    with pytest.raises(ConfigError, match="model 'empty': cannot load"):
+        await provider.start()
