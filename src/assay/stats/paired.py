@@ -132,7 +132,9 @@ def paired_bootstrap(
         means[start:stop] = d[idx].mean(axis=1)
     tail = (1 - confidence) / 2
     lo, hi = np.quantile(means, [tail, 1 - tail])
-    return BootstrapResult(ci=(float(lo), float(hi)), se=float(np.std(means, ddof=1)), n_resamples=n_resamples)
+    return BootstrapResult(
+        ci=(float(lo), float(hi)), se=float(np.std(means, ddof=1)), n_resamples=n_resamples
+    )
 
 
 def mcnemar_exact(a: ArrayLike, b: ArrayLike) -> TestResult:
@@ -179,7 +181,11 @@ def sign_flip_test(
     total = 0
     if exact:
         stats = _sign_matrix_exact(n) @ d / n
-        greater, less, total = int(np.sum(stats >= observed - tol)), int(np.sum(stats <= observed + tol)), stats.size
+        greater, less, total = (
+            int(np.sum(stats >= observed - tol)),
+            int(np.sum(stats <= observed + tol)),
+            stats.size,
+        )
         p_greater, p_less = greater / total, less / total
     else:
         for start in range(0, n_resamples, batch):
@@ -190,7 +196,11 @@ def sign_flip_test(
             less += int(np.sum(stats <= observed + tol))
         p_greater, p_less = (greater + 1) / (n_resamples + 1), (less + 1) / (n_resamples + 1)
     p = float(min(1.0, 2 * min(p_greater, p_less)))
-    return TestResult(statistic=observed, p_value=p, test="sign_flip_permutation_exact" if exact else "sign_flip_permutation")
+    return TestResult(
+        statistic=observed,
+        p_value=p,
+        test="sign_flip_permutation_exact" if exact else "sign_flip_permutation",
+    )
 
 
 def is_binary(values: ArrayLike) -> bool:

@@ -19,7 +19,9 @@ def _z_sum(alpha: float, power: float) -> float:
     return float(norm.ppf(1 - alpha / 2) + norm.ppf(power))
 
 
-def minimum_detectable_difference(sigma_d: float, n: int, *, alpha: float = 0.05, power: float = 0.8) -> float:
+def minimum_detectable_difference(
+    sigma_d: float, n: int, *, alpha: float = 0.05, power: float = 0.8
+) -> float:
     """Smallest true paired mean difference detected with probability ``power`` at ``n`` problems."""
     if n < 1 or sigma_d < 0:
         raise ValueError(f"need n >= 1 and sigma_d >= 0, got n={n}, sigma_d={sigma_d}")

@@ -31,7 +31,13 @@ def mixture_rho(alpha: float, n_star: float) -> float:
 
 
 def sequential_interval(
-    estimate: float, se: float, n: int, *, alpha: float = 0.05, n_star: float = DEFAULT_N_STAR, null: float = 0.0
+    estimate: float,
+    se: float,
+    n: int,
+    *,
+    alpha: float = 0.05,
+    n_star: float = DEFAULT_N_STAR,
+    null: float = 0.0,
 ) -> Interval:
     """Always-valid two-sided CI and p-value for an estimate with standard error ``se`` at total n."""
     if se <= 0 or n < 1:
@@ -43,9 +49,13 @@ def sequential_interval(
     st2 = (estimate - null) ** 2 * n / s2
     log_e = rho**2 * st2 * n / (2 * nr) - 0.5 * math.log(nr)
     p = 1.0 if log_e <= 0 else math.exp(-log_e)
-    return Interval(estimate=estimate, ci=(estimate - half, estimate + half), p_value=min(1.0, p), se=se, method="msprt")
+    return Interval(
+        estimate=estimate, ci=(estimate - half, estimate + half), p_value=min(1.0, p), se=se, method="msprt"
+    )
 
 
-def sequential(effect: Effect, *, alpha: float = 0.05, n_star: float = DEFAULT_N_STAR, null: float = 0.0) -> Interval:
+def sequential(
+    effect: Effect, *, alpha: float = 0.05, n_star: float = DEFAULT_N_STAR, null: float = 0.0
+) -> Interval:
     """``sequential_interval`` for an ``Effect`` with n = n_A + n_B."""
     return sequential_interval(effect.estimate, effect.se, effect.n, alpha=alpha, n_star=n_star, null=null)

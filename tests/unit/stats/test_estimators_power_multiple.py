@@ -15,7 +15,9 @@ from assay.stats.power import minimum_detectable_difference, required_n
 def test_clustered_se_toy_vector() -> None:
     scores, clusters = [1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 0, 0]
     assert clustered_se(scores, clusters) == pytest.approx(0.1666667, abs=1e-7)
-    assert clustered_se(scores, clusters, finite_cluster_correction=False) == pytest.approx(0.1178511, abs=1e-7)
+    assert clustered_se(scores, clusters, finite_cluster_correction=False) == pytest.approx(
+        0.1178511, abs=1e-7
+    )
     assert clt_se(scores) == pytest.approx(0.2236068, abs=1e-7)
 
 

@@ -17,8 +17,10 @@ from assay.stats.paired import (
 
 def _table(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array(
-        [[np.sum((a == 1) & (b == 1)), np.sum((a == 1) & (b == 0))],
-         [np.sum((a == 0) & (b == 1)), np.sum((a == 0) & (b == 0))]]
+        [
+            [np.sum((a == 1) & (b == 1)), np.sum((a == 1) & (b == 0))],
+            [np.sum((a == 0) & (b == 1)), np.sum((a == 0) & (b == 0))],
+        ]
     )
 
 
@@ -58,8 +60,11 @@ def test_sign_flip_monte_carlo_agrees_with_scipy_and_is_seeded() -> None:
     ours = sign_flip_test(a, b, rng=np.random.default_rng(11), n_resamples=20_000)
     again = sign_flip_test(a, b, rng=np.random.default_rng(11), n_resamples=20_000)
     ref = stats.permutation_test(
-        (b - a,), lambda d, axis: d.mean(axis=axis), permutation_type="samples",
-        n_resamples=20_000, rng=np.random.default_rng(12),
+        (b - a,),
+        lambda d, axis: d.mean(axis=axis),
+        permutation_type="samples",
+        n_resamples=20_000,
+        rng=np.random.default_rng(12),
     )
     assert ours.p_value == again.p_value
     assert ours.p_value == pytest.approx(ref.pvalue, abs=0.02)
@@ -71,8 +76,12 @@ def test_paired_bootstrap_agrees_with_scipy_and_clt() -> None:
     b = np.clip(a + rng.normal(0.05, 0.2, 300), 0, 1)
     boot = paired_bootstrap(a, b, rng=np.random.default_rng(1), n_resamples=4000)
     ref = stats.bootstrap(
-        (a, b), lambda x, y, axis: y.mean(axis=axis) - x.mean(axis=axis), paired=True,
-        method="percentile", n_resamples=4000, rng=np.random.default_rng(2),
+        (a, b),
+        lambda x, y, axis: y.mean(axis=axis) - x.mean(axis=axis),
+        paired=True,
+        method="percentile",
+        n_resamples=4000,
+        rng=np.random.default_rng(2),
     )
     clt = paired_difference(a, b)
     assert boot.ci[0] == pytest.approx(ref.confidence_interval.low, abs=0.004)
