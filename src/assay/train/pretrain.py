@@ -1,0 +1,354 @@
+"""``assay train pretrain``: train a small Llama from scratch, as one plain loop (nanoGPT in spirit).
+
+Contract: ``pretrain(config)`` trains for ``config.max_steps`` optimizer steps (or until
+``max_minutes``), logs every step group to ``OUT/metrics.jsonl``, checkpoints to ``OUT/checkpoint/``
+and, at the end, writes ``OUT/model/`` (safetensors + config + tokenizer + ``training.json``), which
+``transformers.AutoModelForCausalLM`` and ``AutoTokenizer`` load. Started again with the same config
+and output directory, it resumes from the checkpoint and reproduces the uninterrupted run's losses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from assay.errors import ConfigError
+from assay.train.checkpoint import TrainState, load_checkpoint, restore, save_checkpoint
+from assay.train.data import Document, build_stream, read_documents, rows, split_documents
+from assay.train.fim import FimConfig, FimTokens
+from assay.train.model import ModelConfig, build_model, count_parameters
+from assay.train.tokenizer import load_tokenizer
+
+RUNTIME_FIELDS = frozenset({"device", "threads", "max_minutes", "progress"})
+"""Config fields a resumed run may change; every other field must match the checkpoint's."""
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Everything a run depends on; the resolved copy is saved with each checkpoint and the model."""
+
+    data: tuple[str, ...]
+    tokenizer: str
+    out_dir: str
+    model: ModelConfig = field(default_factory=ModelConfig)
+    family: str = "assay-nano"
+    """Model spec whose FIM and eos tokens the data uses."""
+    seq_len: int = 512
+    """Training window: most completion prompts fit in 512 tokens and attention cost grows with it."""
+    batch_size: int = 8
+    grad_accum: int = 2
+    """Micro-batches per optimizer step: 8 x 2 x 512 = 8k tokens a step, a stable size for this model."""
+    max_steps: int = 600
+    lr: float = 1e-3
+    """Peak learning rate; small models tolerate (and need) a high one (nanoGPT's baby models use 1e-3)."""
+    min_lr_ratio: float = 0.1
+    """Cosine decays to lr x this (Chinchilla's choice)."""
+    warmup_steps: int = 30
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    """0.95 rather than 0.999: steadier with few, large steps (GPT-3, Llama)."""
+    grad_clip: float = 1.0
+    eval_interval: int = 50
+    eval_rows: int = 32
+    """Validation windows per evaluation: enough for a steady estimate, cheap enough to run often."""
+    checkpoint_interval: int = 50
+    log_interval: int = 10
+    val_fraction: float = 0.02
+    fim: FimConfig = field(default_factory=FimConfig)
+    chunk_chars: int = 1600
+    """Documents are cut into chunks of this many characters (about 450 tokens) so a FIM example fits a window."""
+    seed: int = 1337
+    device: str = "auto"
+    threads: int | None = None
+    """torch CPU threads; None leaves torch's default."""
+    max_minutes: float | None = None
+    """Wall-clock budget; when it runs out the run checkpoints and exports what it has."""
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("seq_len", "batch_size", "grad_accum", "max_steps", "eval_interval", "checkpoint_interval",
+                     "log_interval", "eval_rows", "chunk_chars"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"pretrain.{name} must be at least 1, got {getattr(self, name)}")
+        if self.seq_len > self.model.context_length:
+            raise ConfigError(f"seq_len {self.seq_len} exceeds the model's context_length {self.model.context_length}")
+        if not self.data:
+            raise ConfigError("pretrain needs at least one data path")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["data"] = list(self.data)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PretrainConfig:
+        d = dict(d)
+        d["data"] = tuple(d["data"])
+        d["model"] = ModelConfig(**d["model"])
+        d["fim"] = FimConfig(**d["fim"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class StepLog:
+    step: int
+    loss: float
+    lr: float
+    tokens: int
+    elapsed_s: float
+    val_loss: float | None = None
+
+
+@dataclass(frozen=True)
+class PretrainResult:
+    model_dir: Path
+    steps: int
+    tokens_seen: int
+    parameters: int
+    train_loss: float | None
+    val_loss: float | None
+    elapsed_s: float
+    tokens_per_s: float
+    device: str
+    resumed_from_step: int | None
+    stopped_early: bool
+
+
+def lr_factor(step: int, *, warmup: int, total: int, min_ratio: float) -> float:
+    """Linear warmup to 1, then cosine decay to ``min_ratio`` at ``total``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device '{device}' requested but CUDA is not available")
+    return device
+
+
+def read_metrics(out_dir: Path) -> list[StepLog]:
+    """The step logs of a run directory, in order."""
+    path = Path(out_dir) / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    return [StepLog(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+
+
+class _Data:
+    """Training windows of the current epoch in a seeded order; rebuilt deterministically per epoch."""
+
+    def __init__(self, docs: list[Document], tokenizer: Any, tokens: FimTokens, config: PretrainConfig) -> None:
+        self.docs, self.tokenizer, self.tokens, self.config = docs, tokenizer, tokens, config
+        self.epoch = -1
+
+    def load(self, epoch: int) -> None:
+        import torch
+
+        c = self.config
+        stream = build_stream(self.docs, self.tokenizer, tokens=self.tokens, fim=c.fim, chunk_chars=c.chunk_chars,
+                              seed=c.seed, epoch=epoch)
+        self.x, self.y = rows(stream, c.seq_len)
+        gen = torch.Generator().manual_seed(c.seed * 1_000_003 + epoch)
+        self.order = torch.randperm(self.x.shape[0], generator=gen)
+        self.epoch = epoch
+
+    def batch(self, state: TrainState) -> tuple[Any, Any]:
+        """The next micro-batch; advances ``state.epoch``/``state.cursor``."""
+        if self.epoch != state.epoch:
+            self.load(state.epoch)
+        size = min(self.config.batch_size, len(self.order))
+        if state.cursor + size > len(self.order):
+            state.epoch, state.cursor = state.epoch + 1, 0
+            self.load(state.epoch)
+        idx = self.order[state.cursor : state.cursor + size]
+        state.cursor += size
+        return self.x[idx], self.y[idx]
+
+
+def _check_tokenizer(tokenizer: Any, tokens: FimTokens) -> tuple[int, int | None]:
+    for tok in (tokens.prefix, tokens.suffix, tokens.middle, tokens.eos):
+        ids = tokenizer.encode(tok, add_special_tokens=False)
+        if len(ids) != 1:
+            raise ConfigError(f"tokenizer does not have '{tok}' as a single special token; train it with "
+                              "`assay train tokenizer` for this model family")
+    return tokenizer.convert_tokens_to_ids(tokens.eos), tokenizer.pad_token_id
+
+
+def _optimizer(model: Any, config: PretrainConfig) -> Any:
+    import torch
+
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(config.beta1, config.beta2))
+
+
+def _check_resumable(saved: dict[str, Any], current: dict[str, Any], where: Path) -> None:
+    for key in sorted(set(saved) | set(current)):
+        if key not in RUNTIME_FIELDS and saved.get(key) != current.get(key):
+            raise ConfigError(f"cannot resume from {where}: '{key}' differs from the checkpoint's "
+                              f"({saved.get(key)!r} != {current.get(key)!r}); use a new --out directory")
+
+
+def evaluate(model: Any, x: Any, y: Any, *, batch_size: int, device: str) -> float:
+    """Mean next-token cross-entropy of ``model`` over windows ``x`` -> ``y``."""
+    import torch
+    import torch.nn.functional as F
+
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad(), _autocast(device):
+        for i in range(0, x.shape[0], batch_size):
+            xb, yb = x[i : i + batch_size].to(device), y[i : i + batch_size].to(device)
+            logits = model(input_ids=xb).logits
+            total += F.cross_entropy(logits.float().flatten(0, 1), yb.flatten(), reduction="sum").item()
+            count += yb.numel()
+    model.train()
+    return total / max(1, count)
+
+
+def _autocast(device: str) -> Any:
+    import contextlib
+
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None = None) -> PretrainResult:
+    """Train (or resume) the run described by ``config``; see the module docstring for what it writes."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(config.device)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    tokenizer = load_tokenizer(Path(config.tokenizer))
+    fim_tokens = FimTokens.from_spec(config.family)
+    eos_id, pad_id = _check_tokenizer(tokenizer, fim_tokens)
+    config = replace(config, model=replace(config.model, vocab_size=len(tokenizer)))
+    resolved = config.to_dict()
+
+    train_docs, val_docs = split_documents(read_documents(config.data), config.val_fraction)
+    if not val_docs:
+        val_docs = train_docs[-1:]
+    model = build_model(config.model, eos_token_id=eos_id, pad_token_id=pad_id, seed=config.seed).to(device)
+    optimizer = _optimizer(model, config)
+    schedule = {"warmup": config.warmup_steps, "total": config.max_steps, "min_ratio": config.min_lr_ratio}
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, **schedule))
+
+    ckpt_dir = out / "checkpoint"
+    metrics_path = out / "metrics.jsonl"
+    payload = load_checkpoint(ckpt_dir)
+    if payload is not None:
+        _check_resumable(payload["config"], resolved, ckpt_dir)
+        state = restore(payload, model=model, optimizer=optimizer, scheduler=scheduler)
+        kept = [m for m in read_metrics(out) if m.step <= state.step]
+        metrics_path.write_text("".join(json.dumps(asdict(m)) + "\n" for m in kept))
+        resumed_from: int | None = state.step
+    else:
+        state = TrainState()
+        random.seed(config.seed)
+        np.random.seed(config.seed)
+        torch.manual_seed(config.seed)
+        metrics_path.write_text("")
+        resumed_from = None
+
+    val_stream = build_stream(val_docs, tokenizer, tokens=fim_tokens, fim=config.fim, chunk_chars=config.chunk_chars,
+                              seed=config.seed, epoch=-1)
+    val_x, val_y = rows(val_stream, config.seq_len)
+    val_x, val_y = val_x[: config.eval_rows], val_y[: config.eval_rows]
+    data = _Data(train_docs, tokenizer, fim_tokens, config)
+    tokens_per_step = config.batch_size * config.grad_accum * config.seq_len
+
+    from assay.train.progress import TrainProgress
+
+    last_loss: float | None = None
+    last_val: float | None = state.best_val_loss
+    stopped_early = False
+    segment_start, segment_tokens = time.perf_counter(), 0
+    base_elapsed = state.elapsed_s
+    model.train()
+    with TrainProgress(config.max_steps, start=state.step, enabled=config.progress) as bar, \
+            open(metrics_path, "a", encoding="utf-8") as log:
+        while state.step < config.max_steps:
+            lr = scheduler.get_last_lr()[0]
+            step_loss = 0.0
+            for _ in range(config.grad_accum):
+                xb, yb = data.batch(state)
+                xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+                with _autocast(device):
+                    logits = model(input_ids=xb).logits
+                loss = F.cross_entropy(logits.float().flatten(0, 1), yb.flatten()) / config.grad_accum
+                loss.backward()
+                step_loss += loss.item()
+                state.tokens_seen += xb.numel()
+                segment_tokens += xb.numel()
+            if config.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            state.step += 1
+            last_loss = step_loss
+            state.elapsed_s = base_elapsed + time.perf_counter() - segment_start
+            done = state.step >= config.max_steps
+            out_of_time = config.max_minutes is not None and state.elapsed_s >= config.max_minutes * 60
+            val_loss = None
+            if state.step % config.eval_interval == 0 or done or out_of_time:
+                val_loss = last_val = evaluate(model, val_x, val_y, batch_size=config.batch_size, device=device)
+                state.best_val_loss = val_loss
+            if state.step % config.log_interval == 0 or state.step == 1 or val_loss is not None:
+                entry = StepLog(state.step, step_loss, lr, state.tokens_seen, round(state.elapsed_s, 3), val_loss)
+                log.write(json.dumps(asdict(entry)) + "\n")
+                log.flush()
+                if on_log:
+                    on_log(entry)
+            rate = segment_tokens / max(1e-9, time.perf_counter() - segment_start)
+            bar.update(state.step, loss=step_loss, val_loss=last_val, tokens_per_s=rate)
+            if state.step % config.checkpoint_interval == 0 or done or out_of_time:
+                save_checkpoint(ckpt_dir, model=model, optimizer=optimizer, scheduler=scheduler, state=state,
+                                config=resolved)
+            if out_of_time and not done:
+                stopped_early = True
+                break
+
+    model_dir = export_model(model, tokenizer, out / "model", training={
+        "config": resolved, "steps": state.step, "tokens_seen": state.tokens_seen, "train_loss": last_loss,
+        "val_loss": last_val, "elapsed_s": round(state.elapsed_s, 1), "device": device,
+        "parameters": count_parameters(model), "tokens_per_step": tokens_per_step})
+    seg = time.perf_counter() - segment_start
+    return PretrainResult(model_dir, state.step, state.tokens_seen, count_parameters(model), last_loss, last_val,
+                          state.elapsed_s, segment_tokens / max(1e-9, seg), device, resumed_from, stopped_early)
+
+
+def export_model(model: Any, tokenizer: Any, out: Path, *, training: dict[str, Any]) -> Path:
+    """Save an fp32 safetensors model, its tokenizer and ``training.json`` (how it was made) to ``out``."""
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    model = model.to("cpu", dtype=torch.float32)
+    model.generation_config.eos_token_id = model.config.eos_token_id
+    model.generation_config.pad_token_id = model.config.pad_token_id
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    (out / "training.json").write_text(json.dumps(training, indent=2, default=str) + "\n")
+    return out
