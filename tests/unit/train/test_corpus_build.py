@@ -68,7 +68,7 @@ def test_build_end_to_end_and_rerun(tmp_path: Path) -> None:
     result = runner.invoke(data_app, ["build", str(collection), "--out", str(out), "--licenses", "permissive",
                                       "--val-fraction", "0.34", "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     manifest = Manifest.read(out)
 
     assert summary["files"] == manifest.files
