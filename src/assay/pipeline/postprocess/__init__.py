@@ -8,12 +8,14 @@ the same steps incrementally.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from assay.languages import Language
 from assay.pipeline.postprocess.filters import is_comment_only, trim_trailing_whitespace
 from assay.pipeline.postprocess.indent import indent_end
 from assay.pipeline.postprocess.mode import decide_mode
 from assay.pipeline.postprocess.suffix import remove_suffix_overlap
-from assay.pipeline.postprocess.syntax import has_grammar, unit_end
+from assay.pipeline.postprocess.syntax import error_count, has_grammar, unit_end
 from assay.pipeline.postprocess.types import Mode, PostContext, PostResult, Removal
 
 __all__ = ["Mode", "PostContext", "PostResult", "Removal", "context_for", "cut_point", "decide_mode",
@@ -53,6 +55,18 @@ def cut_point(text: str, ctx: PostContext) -> tuple[str, int] | None:
     return None if end is None else ("truncate_indent", end)
 
 
+def _parse_check(ctx: PostContext) -> Callable[[str, str], bool] | None:
+    if not has_grammar(ctx.language):
+        return None
+
+    def parses_no_worse(shorter: str, original: str) -> bool:
+        after = error_count(shorter, ctx.prefix, ctx.suffix, ctx.language)
+        before = error_count(original, ctx.prefix, ctx.suffix, ctx.language)
+        return after is not None and before is not None and after <= before
+
+    return parses_no_worse
+
+
 def postprocess(raw: str, ctx: PostContext) -> PostResult:
     """Apply every step to ``raw`` and return the final text with what each step removed."""
     removals: list[Removal] = []
@@ -68,7 +82,7 @@ def postprocess(raw: str, ctx: PostContext) -> PostResult:
     decision = cut_point(text, ctx)
     if decision is not None:
         apply(decision[0], text[:decision[1]])
-    apply("suffix_overlap", remove_suffix_overlap(text, ctx.suffix))
+    apply("suffix_overlap", remove_suffix_overlap(text, ctx.suffix, _parse_check(ctx)))
     apply("trim_whitespace", trim_trailing_whitespace(text))
     if not text.strip():
         apply("drop_empty", "")

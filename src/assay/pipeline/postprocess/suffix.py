@@ -12,6 +12,8 @@ Two cases:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 _CLOSING = set(")]}>'\"`;,: \t")
 
 
@@ -58,10 +60,16 @@ def repeated_line_tail(completion: str, suffix: str) -> int:
     return 0
 
 
-def remove_suffix_overlap(completion: str, suffix: str) -> str:
-    """``completion`` without the text that repeats the start of ``suffix``."""
+def remove_suffix_overlap(completion: str, suffix: str,
+                          parses_no_worse: Callable[[str, str], bool] | None = None) -> str:
+    """``completion`` without the text that repeats the start of ``suffix``.
+
+    ``parses_no_worse(shorter, original)`` (from the grammar, when there is one) must agree before
+    whole lines are removed: a closing line can legitimately repeat the suffix's first line (an inner
+    block's ``}`` before the function's ``}``), and then removing it breaks the file.
+    """
     cut = repeated_lines_start(completion, suffix)
-    if cut is not None:
+    if cut is not None and (parses_no_worse is None or parses_no_worse(completion[:cut], completion)):
         return completion[:cut]
     tail = repeated_line_tail(completion, suffix)
     return completion[:len(completion) - tail] if tail else completion

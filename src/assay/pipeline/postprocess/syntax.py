@@ -70,3 +70,21 @@ def unit_end(completion: str, prefix: str, suffix: str, language: Language | Non
             return len(body[:cut].decode("utf-8", errors="ignore"))
         node = node.parent
     return None
+
+
+def error_count(completion: str, prefix: str, suffix: str, language: Language | None) -> int | None:
+    """How many ERROR / MISSING nodes the document with ``completion`` has; None without a grammar."""
+    if not has_grammar(language):
+        return None
+    assert language is not None and language.tree_sitter is not None
+    prefix, suffix = _window(prefix, suffix)
+    tree = parser_for(language.tree_sitter).parse((prefix + completion + suffix).encode("utf-8"))
+    count = 0
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            count += 1
+        if node.has_error:
+            stack.extend(node.children)
+    return count

@@ -1,0 +1,30 @@
+"""Single-line vs multi-line decisions from the cursor position."""
+
+from __future__ import annotations
+
+import pytest
+
+from assay.languages import get_language
+from assay.pipeline.postprocess import decide_mode
+
+CASES = [
+    ("mid-line with text after", "python", "print(", ")\n", "single"),
+    ("end of a plain statement", "python", "x = compute(a, b)", "\n", "single"),
+    ("end of a python block opener", "python", "def f(x):", "\n", "multi"),
+    ("end of a brace opener", "javascript", "function f() {", "\n}\n", "multi"),
+    ("end of an open paren", "go", "fmt.Println(", "\n", "multi"),
+    ("ruby def without end", "ruby", "def hello_world", "\n", "multi"),
+    ("ruby do block", "ruby", "items.each do |x|", "\n", "multi"),
+    ("empty line in an empty block", "python", "def f(x):\n    ", "\n\ndef g():\n    pass\n", "multi"),
+    ("empty line in an empty brace block", "c", "int f(void) {\n    ", "\n}\n", "multi"),
+    ("empty line in a block with a body", "python", "def f(x):\n    ", "\n    return x\n", "single"),
+    ("empty line after a statement", "python", "x = 1\n", "\ny = 2\n", "single"),
+    ("comment line ending with a colon", "python", "# note:", "\n", "single"),
+    ("end of file after opener, unknown language", None, "begin {", "", "multi"),
+]
+
+
+@pytest.mark.parametrize(("why", "lang", "prefix", "suffix", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_decide_mode(why: str, lang: str | None, prefix: str, suffix: str, expected: str) -> None:
+    language = get_language(lang) if lang else None
+    assert decide_mode(prefix, suffix, language) == expected
