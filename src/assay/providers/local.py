@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from assay.config import BUILTIN_PREFIX, ModelConfig
 from assay.errors import AssayError, ConfigError, ProviderError, RequestInvalid
 from assay.providers.base import Provider, TokenCounter
+from assay.providers.hf_tokenizer import HFTokenizer, first_line
 from assay.providers.local_decode import ChoiceDecoder, DecodeOutcome
 from assay.specs.schema import ModelSpec
 from assay.types import ChatMessage, EngineRequest, GenerateParams, TextDelta, Usage
@@ -55,19 +56,6 @@ def plain_chat_prompt(messages: tuple[ChatMessage, ...]) -> str:
     names = {"system": "System", "user": "User", "assistant": "Assistant"}
     turns = [f"{names[m.role]}: {m.content}" for m in messages]
     return "\n\n".join(turns) + "\n\nAssistant:"
-
-
-class _Tokenizer:
-    """``TokenCounter`` over a HF tokenizer: no BOS/EOS added, special tokens kept on decode."""
-
-    def __init__(self, tok: PreTrainedTokenizerBase) -> None:
-        self._tok = tok
-
-    def encode(self, text: str) -> list[int]:
-        return list(self._tok.encode(text, add_special_tokens=False))
-
-    def decode(self, ids: list[int]) -> str:
-        return self._tok.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
 
 
 class LocalProvider(Provider):
@@ -105,8 +93,7 @@ class LocalProvider(Provider):
             tok = AutoTokenizer.from_pretrained(where)
             model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype)
         except (OSError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ConfigError(f"model '{self.name}': cannot load '{self.source}': {first}") from None
+            raise ConfigError(f"model '{self.name}': cannot load '{self.source}': {first_line(exc)}") from None
         model.to(wanted)
         model.eval()
         self.tok, self.model, self.device = tok, model, wanted
@@ -115,18 +102,10 @@ class LocalProvider(Provider):
         self.model = None
 
     def tokenizer(self) -> TokenCounter | None:
-        return _Tokenizer(self.tok) if self.tok is not None else None
+        return HFTokenizer(self.tok) if self.tok is not None else None
 
     def special_tokens(self) -> set[str] | None:
-        if self.tok is None:
-            return None
-        tok = self.tok
-        found = set(tok.all_special_tokens)
-        found |= {t.content for t in tok.added_tokens_decoder.values() if t.special}
-        for attr in ("prefix_token", "suffix_token", "middle_token", "eot_token"):
-            if isinstance(value := getattr(tok, attr, None), str):
-                found |= {value, value.lstrip("\u2581")}
-        return found
+        return HFTokenizer(self.tok).special_tokens() if self.tok is not None else None
 
     def _prompt_ids(self, request: EngineRequest) -> tuple[list[int], tuple[str, ...]]:
         tok = self.tok
@@ -170,7 +149,7 @@ class LocalProvider(Provider):
         limit = getattr(self.model.config, "max_position_embeddings", None)
         max_new = params.max_tokens if limit is None else max(1, min(params.max_tokens, limit - len(ids)))
         eos = self._eos_ids()
-        decoder = ChoiceDecoder(_Tokenizer(self.tok), len(ids), stops, params.time_budget_s, eos_ids=eos,
+        decoder = ChoiceDecoder(HFTokenizer(self.tok), len(ids), stops, params.time_budget_s, eos_ids=eos,
                                 on_text=lambda text: emit(TextDelta(text=text, index=index)), cancelled=cancelled)
         kwargs: dict[str, Any] = {"do_sample": False}
         if params.temperature > 0:
@@ -234,6 +213,5 @@ class LocalProvider(Provider):
 def _as_assay_error(exc: BaseException, name: str) -> AssayError:
     if isinstance(exc, AssayError):
         return exc
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return ProviderError(f"model '{name}' failed while generating: {type(exc).__name__}: {first}"[:300])
+    return ProviderError(f"model '{name}' failed while generating: {type(exc).__name__}: {first_line(exc)}"[:300])
 

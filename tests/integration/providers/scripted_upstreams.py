@@ -1,0 +1,177 @@
+"""Scripted upstream servers for the remote providers' tests, served by real uvicorn on real sockets.
+
+They are scripted stand-ins, not mocks of HTTP: the assay gateway (the real second OpenAI-compatible
+server) is being written in parallel, and the real Anthropic API cannot be reached from here. Each
+request's ``model`` field picks the behaviour (``ok``, ``slow``, ``trickle``, ``500``, ``garbage``,
+``html``, ``429``, ``401``, ``json``, ...), and every request is recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+
+REPLY = "return a + b\n\nprint(add(1, 2))"
+
+
+@dataclass
+class Recorder:
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+
+
+def _sse(data: Any, event: str | None = None) -> str:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {data if isinstance(data, str) else json.dumps(data)}\n\n"
+
+
+def _pieces(text: str, size: int = 3) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def _common_fault(model: str) -> Response | None:
+    if model == "500":
+        return JSONResponse({"error": {"message": "CUDA out of memory", "type": "server_error"}}, status_code=500)
+    if model == "429":
+        return JSONResponse({"error": {"message": "slow down"}}, status_code=429, headers={"Retry-After": "3"})
+    if model == "401":
+        return JSONResponse({"error": {"message": "invalid api key"}}, status_code=401)
+    if model == "529":
+        return JSONResponse({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+                            status_code=529)
+    if model == "html":
+        return PlainTextResponse("<html>bad gateway</html>", media_type="text/html")
+    if model == "garbage":
+        return StreamingResponse(iter(["data: {not json\n\n"]), media_type="text/event-stream")
+    return None
+
+
+def openai_app(rec: Recorder) -> FastAPI:
+    app = FastAPI()
+
+    async def completions(request: Request, chat: bool) -> Response:
+        body = await request.json()
+        rec.requests.append(body)
+        rec.headers.append(dict(request.headers))
+        model = body["model"]
+        if model == "slow":
+            await asyncio.sleep(2)
+        if (fault := _common_fault(model)) is not None:
+            return fault
+        n = body.get("n", 1)
+        texts = [REPLY if i == 0 else f"{REPLY} #{i}" for i in range(n)]
+        usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+        if model == "json":
+            key = "message" if chat else "text"
+            choices = [{"index": i, key: ({"role": "assistant", "content": t} if chat else t), "finish_reason": "stop"}
+                       for i, t in enumerate(texts)]
+            return JSONResponse({"id": "x", "object": "text_completion", "choices": choices, "usage": usage})
+
+        def piece(i: int, text: str | None, reason: str | None) -> dict[str, Any]:
+            if chat:
+                return {"index": i, "delta": {} if text is None else {"content": text}, "finish_reason": reason}
+            return {"index": i, "text": text or "", "finish_reason": reason}
+
+        async def chunks() -> AsyncIterator[str]:
+            delay = 0.2 if model == "trickle" else 0.0
+            if chat:
+                yield _sse({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]})
+            for i, text in enumerate(texts):
+                for part in _pieces(text) * (20 if model == "trickle" else 1):
+                    await asyncio.sleep(delay)
+                    yield _sse({"choices": [piece(i, part, None)]})
+                yield _sse({"choices": [piece(i, None, "length" if model == "long" else "stop")]})
+            if (body.get("stream_options") or {}).get("include_usage"):
+                yield _sse({"choices": [], "usage": usage})
+            if model == "midway-error":
+                yield _sse({"error": {"message": "upstream fell over"}})
+            yield _sse("[DONE]")
+
+        return StreamingResponse(chunks(), media_type="text/event-stream")
+
+    @app.post("/v1/completions")
+    async def _completions(request: Request) -> Response:
+        return await completions(request, chat=False)
+
+    @app.post("/v1/chat/completions")
+    async def _chat(request: Request) -> Response:
+        return await completions(request, chat=True)
+
+    return app
+
+
+ANTHROPIC_REPLY = "<COMPLETION>a + b</COMPLETION>"
+
+
+def anthropic_app(rec: Recorder) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/messages")
+    async def messages(request: Request) -> Response:
+        body = await request.json()
+        rec.requests.append(body)
+        rec.headers.append(dict(request.headers))
+        model = body["model"]
+        if model == "slow":
+            await asyncio.sleep(2)
+        if (fault := _common_fault(model)) is not None:
+            return fault
+        reason = "max_tokens" if model == "max" else "end_turn"
+        if model == "json":
+            return JSONResponse({"type": "message", "role": "assistant", "content": [{"type": "text", "text": ANTHROPIC_REPLY}],
+                                 "stop_reason": reason, "usage": {"input_tokens": 20, "output_tokens": 9}})
+
+        async def events() -> AsyncIterator[str]:
+            yield _sse({"type": "message_start", "message": {"id": "m", "role": "assistant", "content": [],
+                                                             "usage": {"input_tokens": 20, "output_tokens": 1}}},
+                       "message_start")
+            yield _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+                       "content_block_start")
+            yield _sse({"type": "ping"}, "ping")
+            for part in _pieces(ANTHROPIC_REPLY, 5) * (30 if model == "trickle" else 1):
+                if model == "trickle":
+                    await asyncio.sleep(0.2)
+                yield _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": part}},
+                           "content_block_delta")
+            if model == "error-event":
+                yield _sse({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, "error")
+                return
+            yield _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+            yield _sse({"type": "message_delta", "delta": {"stop_reason": reason, "stop_sequence": None},
+                        "usage": {"output_tokens": 9}}, "message_delta")
+            yield _sse({"type": "message_stop"}, "message_stop")
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return app
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 and a free port in a background thread; yield its base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                                           timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("scripted upstream did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
