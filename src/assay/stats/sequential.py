@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+from numpy.typing import ArrayLike
+
 from assay.stats.effects import Effect, Interval
 
 DEFAULT_N_STAR = 5000
@@ -28,6 +31,34 @@ def mixture_rho(alpha: float, n_star: float) -> float:
         raise ValueError(f"need 0 < alpha < 1 and n_star > 0, got alpha={alpha}, n_star={n_star}")
     two_log = -2 * math.log(alpha)
     return math.sqrt((two_log + math.log(two_log + 1)) / n_star)
+
+
+def msprt_half_width(
+    se: ArrayLike, n: ArrayLike, *, alpha: float = 0.05, n_star: float = DEFAULT_N_STAR
+) -> np.ndarray:
+    """Always-valid CI half-width (eq. 9); works elementwise on arrays of looks."""
+    rho = mixture_rho(alpha, n_star)
+    se, n = np.asarray(se, dtype=float), np.asarray(n, dtype=float)
+    nr = n * rho**2 + 1
+    return se * np.sqrt(n) * np.sqrt(2 * nr / (n**2 * rho**2) * np.log(np.sqrt(nr) / alpha))
+
+
+def msprt_p_value(
+    estimate: ArrayLike,
+    se: ArrayLike,
+    n: ArrayLike,
+    *,
+    alpha: float = 0.05,
+    n_star: float = DEFAULT_N_STAR,
+    null: float = 0.0,
+) -> np.ndarray:
+    """Always-valid p-value ``min(1, 1/E)`` (eq. 155); works elementwise on arrays of looks."""
+    rho = mixture_rho(alpha, n_star)
+    est, se, n = (np.asarray(x, dtype=float) for x in (estimate, se, n))
+    nr = n * rho**2 + 1
+    z2 = ((est - null) / se) ** 2
+    log_e = rho**2 * z2 * n / (2 * nr) - 0.5 * np.log(nr)
+    return np.exp(-np.maximum(log_e, 0.0))
 
 
 def sequential_interval(
@@ -42,15 +73,10 @@ def sequential_interval(
     """Always-valid two-sided CI and p-value for an estimate with standard error ``se`` at total n."""
     if se <= 0 or n < 1:
         raise ValueError(f"need se > 0 and n >= 1, got se={se}, n={n}")
-    rho = mixture_rho(alpha, n_star)
-    s2 = se**2 * n
-    nr = n * rho**2 + 1
-    half = math.sqrt(s2) * math.sqrt(2 * nr / (n**2 * rho**2) * math.log(math.sqrt(nr) / alpha))
-    st2 = (estimate - null) ** 2 * n / s2
-    log_e = rho**2 * st2 * n / (2 * nr) - 0.5 * math.log(nr)
-    p = 1.0 if log_e <= 0 else math.exp(-log_e)
+    half = float(msprt_half_width(se, n, alpha=alpha, n_star=n_star))
+    p = float(msprt_p_value(estimate, se, n, alpha=alpha, n_star=n_star, null=null))
     return Interval(
-        estimate=estimate, ci=(estimate - half, estimate + half), p_value=min(1.0, p), se=se, method="msprt"
+        estimate=estimate, ci=(estimate - half, estimate + half), p_value=p, se=se, method="msprt"
     )
 
 
