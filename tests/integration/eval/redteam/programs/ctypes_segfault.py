@@ -1,0 +1,4 @@
+"""Dereference a null pointer through ctypes."""
+import ctypes
+
+ctypes.string_at(0)

@@ -1,0 +1,3 @@
+"""Print lines forever."""
+while True:
+    print("flood " * 100)

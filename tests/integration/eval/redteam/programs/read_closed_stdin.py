@@ -1,0 +1,3 @@
+"""Read stdin that was never given."""
+data = input("enter a number")
+print("ESCAPED: read", repr(data))
