@@ -1,0 +1,125 @@
+"""``assay models register`` into assay.yaml, safetensors export, and the GGUF file's metadata (read back
+with the ``gguf`` package's reader). The llama.cpp parity check is in tests/integration/train."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from assay.cli.export import export, register, register_model
+from assay.config import load_settings
+from assay.errors import ConfigError
+
+CONFIG = """\
+# team gateway
+server:
+  port: 6001   # keep this port
+models:
+  - name: remote
+    provider: openai
+    base_url: http://localhost:8000/v1
+features:
+  chat: remote
+"""
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("export")(export)
+    app.command("register")(register)
+    return app
+
+
+def test_register_keeps_the_rest_of_the_file(tiny_model_dir: Path, tmp_path: Path) -> None:
+    config = tmp_path / "assay.yaml"
+    config.write_text(CONFIG)
+    run = CliRunner().invoke(_app(), ["register", "mine", "--path", str(tiny_model_dir), "--spec", "assay-nano",
+                                      "--config", str(config)])
+    assert run.exit_code == 0, run.output
+    text = config.read_text()
+    assert text.startswith(CONFIG.split("features:")[0]) and text.endswith("features:\n  chat: remote\n")
+    settings = load_settings(config)
+    assert settings.server.port == 6001 and settings.features.chat == "remote"
+    assert [m.name for m in settings.models] == ["remote", "mine"]
+    mine = settings.model("mine")
+    assert mine.provider == "local" and mine.path == str(tiny_model_dir.resolve()) and mine.spec == "assay-nano"
+
+    again = CliRunner().invoke(_app(), ["register", "mine", "--path", str(tiny_model_dir), "--config", str(config)])
+    assert again.exit_code == 1 and "already configured" in again.output
+    register_model("mine", tiny_model_dir, config=config, replace=True, make_default=True)
+    assert [m.name for m in load_settings(config).models] == ["mine", "remote"]
+
+
+def test_register_into_a_new_file_keeps_the_builtin_default(tiny_model_dir: Path, tmp_path: Path) -> None:
+    config = tmp_path / "new" / "assay.yaml"
+    entry = register_model("mine", tiny_model_dir, config=config)
+    settings = load_settings(config)
+    assert [m.name for m in settings.models] == ["assay-nano", "mine"]
+    assert settings.models[0].path == "builtin:assay-nano"
+    assert "spec" not in entry
+
+
+def test_register_refuses_what_is_not_a_model(tmp_path: Path) -> None:
+    config = tmp_path / "assay.yaml"
+    config.write_text(CONFIG)
+    with pytest.raises(ConfigError, match="not a model directory"):
+        register_model("x", tmp_path, config=config)
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    with pytest.raises(ConfigError, match="unknown model spec"):
+        register_model("x", tmp_path / "m", config=config, spec="nope")
+    assert config.read_text() == CONFIG
+
+
+def test_safetensors_export_loads_and_matches(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    out = tmp_path / "st"
+    run = CliRunner().invoke(_app(), ["export", str(tiny_model_dir), "--format", "safetensors", "--out", str(out),
+                                      "--dtype", "float16", "--json"])
+    assert run.exit_code == 0, run.output
+    exported = AutoModelForCausalLM.from_pretrained(out)
+    original = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    assert exported.dtype == torch.float16
+    ids = torch.tensor([[1, 5, 9, 30, 40]])
+    with torch.no_grad():
+        a = exported.float()(ids).logits
+        b = original(ids).logits
+    assert torch.allclose(a, b, atol=1e-2)
+
+
+def test_gguf_metadata_and_tensors(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import gguf
+    import numpy as np
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = tmp_path / "m.gguf"
+    run = CliRunner().invoke(_app(), ["export", str(tiny_model_dir), "--format", "gguf", "--out", str(out),
+                                      "--spec", "assay-nano"])
+    assert run.exit_code == 0, run.output
+    reader = gguf.GGUFReader(out)
+    fields = {k: f.contents() for k, f in reader.fields.items()}
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    assert fields["general.architecture"] == "llama"
+    assert fields["tokenizer.ggml.model"] == "gpt2" and fields["tokenizer.ggml.pre"] == "gpt-2"
+    assert fields["tokenizer.ggml.tokens"][: len(tok)] == tok.convert_ids_to_tokens(list(range(len(tok))))
+    assert fields["tokenizer.ggml.eos_token_id"] == tok.eos_token_id
+    assert fields["tokenizer.ggml.fim_pre_token_id"] == tok.convert_tokens_to_ids("<fim_prefix>")
+    assert fields["tokenizer.ggml.token_type"][tok.eos_token_id] == gguf.TokenType.CONTROL
+    assert len(fields["tokenizer.ggml.merges"]) > 0
+    tensors = {t.name: t for t in reader.tensors}
+    assert tensors["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.F16
+    assert tensors["blk.0.attn_norm.weight"].tensor_type == gguf.GGMLQuantizationType.F32
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    embed = model.model.embed_tokens.weight.detach().numpy()
+    assert np.allclose(np.asarray(tensors["token_embd.weight"].data, dtype=np.float32).reshape(embed.shape), embed,
+                       atol=1e-3)
+
+
+def test_unknown_format_is_a_one_line_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+    run = CliRunner().invoke(_app(), ["export", str(tiny_model_dir), "--format", "onnx", "--out", str(tmp_path / "x")])
+    assert run.exit_code == 1 and "unknown export format 'onnx'" in run.output
