@@ -126,3 +126,13 @@ async def test_unloadable_directory_is_a_config_error(tmp_path: Path) -> None:
     provider = create_provider(ModelConfig(name="empty", provider="local", path=str(tmp_path)))
     with pytest.raises(ConfigError, match="model 'empty': cannot load"):
         await provider.start()
+
+
+async def test_probe_runs_on_the_tiny_model(local: LocalProvider) -> None:
+    from assay.providers.probe import probe
+
+    result = await probe(local)
+    assert [c.name for c in result.cases] == ["add", "connect"]
+    assert all(c.error is None and c.ms > 0 for c in result.cases)
+    assert result.cases[0].prompt == "<fim_prefix>def add(a, b):\n    return <fim_suffix>\n\nprint(add(1, 2))\n<fim_middle>"
+    assert not result.fills_middle and result.verdict.startswith("does not fill the middle")
