@@ -114,3 +114,32 @@ def test_missing_source_is_a_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(data_app, ["build", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "is not a directory" in result.output
+
+
+def test_corpus_inside_a_plain_folder_source_is_not_rescanned(tmp_path: Path) -> None:
+    src = tmp_path / "proj"
+    src.mkdir()
+    (src / "LICENSE").write_text(MIT)
+    (src / "a.py").write_text(_module("a"))
+    (src / "b.py").write_text(_module("b"))
+    out = src / "corpus"
+    first = build_corpus([src], out)
+    assert first.manifest.files == 2 and first.manifest.files_seen == 3
+    second = build_corpus([src], out)
+    assert second.scanned == () and not second.assembled
+    (src / "b.py").write_text(_module("b_changed"))
+    third = build_corpus([src], out)
+    assert len(third.scanned) == 1 and third.manifest.files == 2
+    assert "b_changed" in "".join(r.text for r in iter_records(out, "train"))
+
+
+def test_uncommitted_edit_in_a_git_repository_triggers_a_rescan(tmp_path: Path) -> None:
+    repo = _git_repo(tmp_path / "r", {"LICENSE": MIT, "a.py": _module("a")})
+    out = tmp_path / "corpus"
+    build_corpus([repo], out)
+    (repo / "untracked.py").write_text(_module("u"))
+    assert build_corpus([repo], out).scanned == ()
+    (repo / "a.py").write_text(_module("edited"))
+    again = build_corpus([repo], out)
+    assert len(again.scanned) == 1
+    assert "edited" in "".join(r.text for r in iter_records(out, "train"))

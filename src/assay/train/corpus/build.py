@@ -103,7 +103,7 @@ def scan_repository(repo: Repository, options: BuildOptions, work: Path,
     removed: Counter[str] = Counter()
     secrets: Counter[str] = Counter()
     contaminated: Counter[str] = Counter()
-    files = repo.files()
+    files = repo.files(exclude=work.parent)
     kept = 0
     staged = work / f"{repo.name}.jsonl"
     with staged.open("w", encoding="utf-8") as out:
@@ -117,7 +117,7 @@ def scan_repository(repo: Repository, options: BuildOptions, work: Path,
             assert record is not None
             out.write(record.model_dump_json() + "\n")
             kept += 1
-    scan = RepositoryScan(name=repo.name, root=str(repo.root), fingerprint=repo.fingerprint(),
+    scan = RepositoryScan(name=repo.name, root=str(repo.root), fingerprint=repo.fingerprint(exclude=work.parent),
                           options_key=options.scan_key(), seen=len(files), kept=kept, removed=dict(removed),
                           secrets=dict(secrets), contaminated=dict(contaminated))
     (work / f"{repo.name}.done.json").write_text(scan.model_dump_json(indent=2), encoding="utf-8")
@@ -241,7 +241,7 @@ def _load_marker(work: Path, repo: Repository, options: BuildOptions) -> Reposit
         scan = RepositoryScan.model_validate_json(marker.read_text(encoding="utf-8"))
     except ValueError:
         return None
-    if scan.options_key != options.scan_key() or scan.fingerprint != repo.fingerprint():
+    if scan.options_key != options.scan_key() or scan.fingerprint != repo.fingerprint(exclude=work.parent):
         return None
     return scan
 

@@ -36,22 +36,39 @@ class Repository:
     loose_only: bool = False
     """True for the loose files of a collection folder (its subfolders are repositories of their own)."""
 
-    def fingerprint(self) -> str:
-        """Changes when the repository's content may have changed: the git HEAD and status, or file mtimes."""
+    def fingerprint(self, exclude: Path | None = None) -> str:
+        """Changes when the repository's content may have changed.
+
+        Git: the HEAD commit plus the size and mtime of every tracked file with uncommitted changes
+        (untracked files are never corpus files). Folders: every file's size and mtime, except files
+        under ``exclude`` (the corpus being written).
+        """
         h = hashlib.sha256(str(self.root.resolve()).encode())
+        changed: list[str] = []
         if self.is_git and not self.loose_only:
-            for args in (["rev-parse", "HEAD"], ["status", "--porcelain"]):
-                result = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, text=True,
-                                        check=False)
-                h.update(result.stdout.encode())
+            head = subprocess.run(["git", "-C", str(self.root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                  check=False)
+            status = subprocess.run(["git", "-C", str(self.root), "status", "--porcelain", "-z", "--untracked-files=no"],
+                                    capture_output=True, text=True, check=False)
+            h.update(head.stdout.encode())
+            changed = sorted(entry[3:] for entry in status.stdout.split("\0") if len(entry) > 3)
         else:
-            for rel in self.files():
-                stat = (self.root / rel).stat()
-                h.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            changed = self.files(exclude)
+        for rel in changed:
+            path = self.root / rel
+            stat = path.stat() if path.exists() else None
+            h.update(f"{rel}\0{stat.st_size if stat else -1}\0{stat.st_mtime_ns if stat else -1}\n".encode())
         return h.hexdigest()
 
-    def files(self) -> list[str]:
-        """Relative POSIX paths of the candidate files, sorted."""
+    def files(self, exclude: Path | None = None) -> list[str]:
+        """Relative POSIX paths of the candidate files, sorted; none under ``exclude``."""
+        listed = self._list()
+        if exclude is None or not exclude.resolve().is_relative_to(self.root.resolve()):
+            return listed
+        skip = exclude.resolve().relative_to(self.root.resolve()).as_posix() + "/"
+        return [rel for rel in listed if not rel.startswith(skip)]
+
+    def _list(self) -> list[str]:
         if self.loose_only:
             return sorted(e.name for e in self.root.iterdir() if e.is_file() and not e.is_symlink())
         if self.is_git:
