@@ -1,9 +1,10 @@
 """Training data: documents from JSONL/text files, FIM applied per chunk, token ids packed into rows.
 
 Inputs are ``.jsonl`` files (one object per line with ``text`` and optionally ``language`` and
-``path``/``id``; the format ``assay data build`` writes) or plain source files (language from the
-extension), or directories of either. Documents go to train or validation by a hash of their id, so
-the split never changes between runs. Each document is cut at line boundaries into chunks of at most
+``id`` or ``repo``/``path``; the shards ``assay data build`` writes) or plain source files (language
+from the extension), or directories of either. A corpus with ``validation-*.jsonl`` shards keeps its
+own split; otherwise documents go to validation by a hash of their id, so the split never changes
+between runs. Each document is cut at line boundaries into chunks of at most
 ``chunk_chars`` characters, so that a FIM example fits one training row; each chunk becomes one FIM or
 plain example ending in eos. ``build_stream`` is deterministic in ``(documents, seed, epoch)``: resume
 rebuilds the exact same token stream instead of storing it.
@@ -31,6 +32,8 @@ class Document:
     text: str
     language: str | None = None
     id: str = ""
+    validation: bool = False
+    """True for documents from a corpus's ``validation-*.jsonl`` shards (``assay data build`` output)."""
 
 
 def _iter_files(paths: Sequence[str | Path]) -> Iterator[Path]:
@@ -55,8 +58,9 @@ def _read_jsonl(path: Path) -> Iterator[Document]:
                 raise ConfigError(f"{path}:{lineno}: not a JSON object") from None
             if not isinstance(row, dict) or not isinstance(row.get("text"), str):
                 raise ConfigError(f"{path}:{lineno}: each line needs a string field 'text'")
-            doc_id = str(row.get("id") or row.get("path") or f"{path}:{lineno}")
-            yield Document(row["text"], row.get("language"), doc_id)
+            doc_id = str(row.get("id") or "/".join(str(row[k]) for k in ("repo", "path") if row.get(k))
+                         or f"{path}:{lineno}")
+            yield Document(row["text"], row.get("language"), doc_id, path.name.startswith("validation-"))
 
 
 def read_documents(paths: Sequence[str | Path]) -> list[Document]:
@@ -80,7 +84,10 @@ def read_documents(paths: Sequence[str | Path]) -> list[Document]:
 
 
 def split_documents(docs: Iterable[Document], val_fraction: float) -> tuple[list[Document], list[Document]]:
-    """(train, validation), chosen by a stable hash of each document's id."""
+    """(train, validation): the corpus's own split when it has one, else a stable hash of each document's id."""
+    docs = list(docs)
+    if any(doc.validation for doc in docs):
+        return [d for d in docs if not d.validation], [d for d in docs if d.validation]
     train: list[Document] = []
     val: list[Document] = []
     for doc in docs:

@@ -60,9 +60,9 @@ class CorpusReport:
     contaminated_files: list[str] = field(default_factory=list)
 
 
-def debian_license(package: str) -> str | None:
+def debian_license(package: str, doc_root: Path = Path("/usr/share/doc")) -> str | None:
     """The ``License:`` of the ``Files: *`` stanza of a Debian machine-readable copyright file."""
-    path = Path("/usr/share/doc") / package / "copyright"
+    path = doc_root / package / "copyright"
     if not path.is_file():
         return None
     for stanza in path.read_text(encoding="utf-8", errors="replace").split("\n\n"):

@@ -1,0 +1,156 @@
+"""``assay train``: tokenizer training, pretraining from scratch, and the assay-nano recipe."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from assay.errors import AssayError
+
+train_app = typer.Typer(name="train", help="Train tokenizers and small code models from scratch.",
+                        no_args_is_help=True)
+_err = Console(stderr=True, soft_wrap=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (progress stays on stderr).")]
+
+
+@train_app.callback()
+def _train() -> None:
+    """Train tokenizers and small code models from scratch."""
+
+
+def _fail(exc: AssayError) -> typer.Exit:
+    _err.print(f"[bold red]error:[/] {exc.message}")
+    return typer.Exit(2)
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=str))
+
+
+@train_app.command("tokenizer")
+def tokenizer(
+    data: Annotated[list[Path], typer.Argument(help="JSONL corpora (a 'text' field per line), source files or folders.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to save the tokenizer to (transformers format).")],
+    vocab_size: Annotated[int, typer.Option(help="Vocabulary size, special tokens included.")] = 8192,
+    family: Annotated[str, typer.Option(help="Model spec whose FIM / file-separator / eos tokens to add.")] = "assay-nano",
+    min_frequency: Annotated[int, typer.Option(help="Minimum pair count for a merge.")] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train a byte-level BPE tokenizer with the spec's special tokens as single ids."""
+    from assay.train.data import read_documents
+    from assay.train.tokenizer import train_tokenizer
+
+    try:
+        docs = read_documents(data)
+        result = train_tokenizer((d.text for d in docs), out, vocab_size=vocab_size, family=family,
+                                 min_frequency=min_frequency)
+    except AssayError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(_jsonable(asdict(result)), indent=2))
+        return
+    typer.echo(f"tokenizer: {result.vocab_size} tokens from {len(docs)} documents -> {result.path}")
+    typer.echo("special tokens: " + ", ".join(f"{t}={i}" for t, i in result.special_tokens.items()))
+
+
+@train_app.command("pretrain")
+def pretrain_cmd(
+    data: Annotated[list[Path], typer.Argument(help="JSONL corpora, source files or folders (a corpus folder's "
+                                                    "validation-*.jsonl shards become the validation set).")],
+    tokenizer: Annotated[Path, typer.Option(help="Tokenizer folder from `assay train tokenizer`.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoint/, metrics.jsonl, model/.")],
+    family: Annotated[str, typer.Option(help="Model spec whose FIM tokens the data uses.")] = "assay-nano",
+    layers: Annotated[int, typer.Option(help="Transformer layers.")] = 4,
+    hidden: Annotated[int, typer.Option(help="Hidden size.")] = 256,
+    heads: Annotated[int, typer.Option(help="Attention heads.")] = 8,
+    kv_heads: Annotated[int, typer.Option(help="Key/value heads (grouped-query attention).")] = 4,
+    intermediate: Annotated[int, typer.Option(help="MLP size.")] = 688,
+    context: Annotated[int, typer.Option(help="Maximum positions of the model.")] = 1024,
+    seq_len: Annotated[int, typer.Option(help="Training window in tokens.")] = 512,
+    batch_size: Annotated[int, typer.Option(help="Windows per micro-batch.")] = 8,
+    grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.")] = 2,
+    steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 600,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
+    warmup: Annotated[int, typer.Option(help="Linear warmup steps before the cosine decay.")] = 30,
+    fim_rate: Annotated[float, typer.Option(help="Share of chunks turned into FIM examples.")] = 0.5,
+    eval_every: Annotated[int, typer.Option(help="Steps between validation runs.")] = 50,
+    checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed of initialisation, data order and FIM.")] = 1337,
+    device: Annotated[str, typer.Option(help="'auto' (CUDA when available), 'cpu' or 'cuda'.")] = "auto",
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")] = None,
+    max_minutes: Annotated[float | None, typer.Option(help="Stop (checkpointed) after this many minutes.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train a small Llama from scratch with FIM; rerun the same command to resume after an interruption."""
+    from assay.train.fim import FimConfig
+    from assay.train.model import ModelConfig
+    from assay.train.pretrain import PretrainConfig, pretrain
+
+    try:
+        config = PretrainConfig(
+            data=tuple(str(p) for p in data), tokenizer=str(tokenizer), out_dir=str(out), family=family,
+            model=ModelConfig(hidden_size=hidden, num_layers=layers, num_heads=heads, num_kv_heads=kv_heads,
+                              intermediate_size=intermediate, context_length=context),
+            seq_len=seq_len, batch_size=batch_size, grad_accum=grad_accum, max_steps=steps, lr=lr,
+            warmup_steps=warmup, fim=FimConfig(rate=fim_rate), eval_interval=eval_every,
+            checkpoint_interval=checkpoint_every, seed=seed, device=device, threads=threads,
+            max_minutes=max_minutes, progress=True)
+        result = pretrain(config)
+    except AssayError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(_jsonable(asdict(result)), indent=2))
+        return
+    resumed = f" (resumed at step {result.resumed_from_step})" if result.resumed_from_step is not None else ""
+    typer.echo(f"trained {result.steps} steps{resumed}, {result.tokens_seen:,} tokens, {result.parameters:,} "
+               f"parameters on {result.device}; val loss {result.val_loss} -> {result.model_dir}")
+
+
+@train_app.command("nano")
+def nano(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Work folder for corpus, tokenizer and checkpoints.")] = Path("runs/nano"),
+    weights: Annotated[Path | None, typer.Option(help="Where to publish the model (default: the package's "
+                                                      "assay/weights/assay-nano).")] = None,
+    benchmarks: Annotated[Path, typer.Option(help="Evaluation sets to decontaminate against.")] = Path("../shared/data"),
+    steps: Annotated[int | None, typer.Option(help="Override the recipe's optimizer steps.")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads (the recipe uses 1).")] = 1,
+    device: Annotated[str, typer.Option(help="'auto', 'cpu' or 'cuda'.")] = "auto",
+    max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget for pretraining.")] = 72,
+    publish_only: Annotated[bool, typer.Option("--publish-only", help="Skip training; publish the finished run in --out.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rerun the assay-nano recipe end to end: corpus, tokenizer, FIM pretraining, publish with a model card."""
+    from dataclasses import replace
+
+    from assay.train.nano import NanoConfig, publish, read_manifest, run_nano
+
+    config = NanoConfig(out_dir=str(out), benchmarks=str(benchmarks), threads=threads, device=device,
+                        max_minutes=max_minutes, progress=not as_json)
+    if weights is not None:
+        config = replace(config, weights_dir=str(weights))
+    if steps is not None:
+        config = replace(config, max_steps=steps)
+    try:
+        if publish_only:
+            dest, samples = publish(config, read_manifest(out))
+            summary: dict[str, Any] = {"weights_dir": str(dest), "samples": samples}
+        else:
+            result = run_nano(config, on_stage=None if as_json else lambda msg: _err.print(f"[bold]{msg}[/]"))
+            summary = {"weights_dir": str(result.weights_dir), "corpus_files": result.corpus.files,
+                       "corpus_bytes": result.corpus.bytes, "pretrain": asdict(result.pretrain),
+                       "samples": result.samples}
+    except AssayError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(_jsonable(summary), indent=2))
+        return
+    typer.echo(f"assay-nano published to {summary['weights_dir']}")
+    for key, text in summary["samples"].items():
+        if not key.endswith(":seconds"):
+            typer.echo(f"--- {key}\n{text}")

@@ -1,0 +1,152 @@
+"""``assay train nano``: the assay-nano recipe end to end.
+
+Stages, each writing under ``out_dir`` (default ``runs/nano``) and each safe to rerun:
+
+1. corpus: permissive offline code (``assay.train.nano_corpus``), decontaminated against the benchmarks
+   -> ``corpus/train.jsonl`` + ``corpus/manifest.json``
+2. tokenizer: byte-level BPE with the assay-nano spec's special tokens -> ``tokenizer/`` (kept when present,
+   so a resumed run sees the same ids)
+3. pretrain: FIM pretraining -> ``pretrain/`` (resumes from its checkpoint)
+4. publish: the model, tokenizer and a model card -> ``weights_dir`` (the package's
+   ``assay/weights/assay-nano`` by default), which ``builtin:assay-nano`` serves.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assay.errors import ConfigError
+from assay.train.model import ModelConfig
+from assay.train.nano_card import CardFacts, sample_completions, write_model_card
+from assay.train.nano_corpus import CorpusReport, gather_corpus, offline_sources
+from assay.train.pretrain import PretrainConfig, PretrainResult, pretrain
+from assay.train.tokenizer import train_tokenizer
+
+PACKAGE_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "assay-nano"
+PUBLISHED_FILES = ("model.safetensors", "config.json", "generation_config.json", "tokenizer.json",
+                   "tokenizer_config.json", "training.json")
+
+
+@dataclass(frozen=True)
+class NanoConfig:
+    """The recipe's settings; the defaults are what trained the shipped weights."""
+
+    out_dir: str = "runs/nano"
+    weights_dir: str = str(PACKAGE_WEIGHTS)
+    benchmarks: str = "../shared/data"
+    """Evaluation sets to decontaminate against (HumanEval, HumanEval-X, MBPP JSONL files)."""
+    vocab_size: int = 8192
+    model: ModelConfig = field(default_factory=ModelConfig)
+    max_steps: int = 480
+    """480 steps x 8k tokens ~ 3.9M tokens, about one epoch of the corpus: about an hour on one shared CPU core."""
+    lr: float = 2e-3
+    """High, as small models want; warmup and gradient clipping keep it stable."""
+    warmup_steps: int = 30
+    seq_len: int = 512
+    batch_size: int = 8
+    grad_accum: int = 2
+    eval_interval: int = 40
+    checkpoint_interval: int = 20
+    log_interval: int = 5
+    seed: int = 1337
+    threads: int | None = 1
+    """One thread: the recipe is meant to run beside other work on a small machine; None uses all cores."""
+    device: str = "auto"
+    max_minutes: float | None = 72
+    go_max_bytes: int = 3_000_000
+    ruby_max_bytes: int = 2_000_000
+    progress: bool = True
+
+    @property
+    def root(self) -> Path:
+        return Path(self.out_dir)
+
+    def pretrain_config(self) -> PretrainConfig:
+        return PretrainConfig(
+            data=(str(self.root / "corpus" / "train.jsonl"),), tokenizer=str(self.root / "tokenizer"),
+            out_dir=str(self.root / "pretrain"), model=self.model, seq_len=self.seq_len, batch_size=self.batch_size,
+            grad_accum=self.grad_accum, max_steps=self.max_steps, lr=self.lr, warmup_steps=self.warmup_steps,
+            eval_interval=self.eval_interval, checkpoint_interval=self.checkpoint_interval,
+            log_interval=self.log_interval, eval_rows=32, val_fraction=0.02, seed=self.seed, threads=self.threads,
+            device=self.device, max_minutes=self.max_minutes, progress=self.progress)
+
+
+@dataclass(frozen=True)
+class NanoResult:
+    weights_dir: Path
+    corpus: CorpusReport
+    pretrain: PretrainResult
+    samples: dict[str, str]
+
+
+def build_corpus(config: NanoConfig) -> CorpusReport:
+    sources = offline_sources(config.go_max_bytes, config.ruby_max_bytes)
+    report = gather_corpus(config.root / "corpus" / "train.jsonl", sources=sources, benchmarks=Path(config.benchmarks))
+    manifest = asdict(report)
+    manifest["path"] = str(report.path)
+    (config.root / "corpus" / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return report
+
+
+def read_manifest(out_dir: Path) -> CorpusReport:
+    from assay.train.nano_corpus import SourceReport
+
+    path = out_dir / "corpus" / "manifest.json"
+    if not path.is_file():
+        raise ConfigError(f"no corpus manifest at {path}; run the corpus stage first")
+    data = json.loads(path.read_text())
+    data["path"] = Path(data["path"])
+    data["sources"] = [SourceReport(**s) for s in data["sources"]]
+    return CorpusReport(**data)
+
+
+def build_tokenizer(config: NanoConfig) -> Path:
+    out = config.root / "tokenizer"
+    if (out / "tokenizer.json").is_file():
+        return out
+    corpus = config.root / "corpus" / "train.jsonl"
+    with corpus.open(encoding="utf-8") as fh:
+        texts = (json.loads(line)["text"] for line in fh)
+        train_tokenizer(texts, out, vocab_size=config.vocab_size, family="assay-nano")
+    return out
+
+
+def publish(config: NanoConfig, corpus: CorpusReport, result: PretrainResult | None = None) -> tuple[Path, dict[str, str]]:
+    """Copy the trained model into ``weights_dir`` and write its model card; returns (dir, sample completions)."""
+    source = config.root / "pretrain" / "model"
+    missing = [name for name in PUBLISHED_FILES if not (source / name).is_file()]
+    if missing:
+        raise ConfigError(f"{source} lacks {', '.join(missing)}; run the pretrain stage to the end first")
+    dest = Path(config.weights_dir)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name in PUBLISHED_FILES:
+        shutil.copyfile(source / name, dest / name)
+    training: dict[str, Any] = json.loads((source / "training.json").read_text())
+    samples = sample_completions(dest)
+    write_model_card(dest / "README.md", CardFacts.collect(config_dict=asdict(config), training=training,
+                                                          corpus=corpus, samples=samples,
+                                                          metrics_path=config.root / "pretrain" / "metrics.jsonl"))
+    return dest, samples
+
+
+def run_nano(config: NanoConfig = NanoConfig(), *, on_stage: Callable[[str], None] | None = None) -> NanoResult:
+    """Run every stage; a rerun after an interruption resumes pretraining from its checkpoint."""
+    say = on_stage or (lambda _msg: None)
+    say("corpus: gathering permissively licensed offline sources")
+    corpus = build_corpus(config)
+    say(f"corpus: {corpus.files} files, {corpus.bytes / 1e6:.1f} MB")
+    say("tokenizer: training byte-level BPE")
+    build_tokenizer(config)
+    say("pretrain: training (resumes from runs/.../pretrain/checkpoint when present)")
+    result = pretrain(config.pretrain_config())
+    say(f"pretrain: {result.steps} steps, val loss {result.val_loss}")
+    weights, samples = publish(config, corpus, result)
+    say(f"published: {weights}")
+    return NanoResult(weights, corpus, result, samples)

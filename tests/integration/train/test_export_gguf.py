@@ -1,0 +1,82 @@
+"""GGUF parity: the exported file loads in llama.cpp (llama-cpp-python) and gives the transformers model's
+greedy tokens for fixed prompts. Real llama.cpp, real tiny model; nothing mocked.
+
+Skipped only when ``llama_cpp`` is not importable (CI installs it from the project's wheel).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assay.train.export import export_gguf
+
+llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install --find-links wheels llama-cpp-python)")
+
+PROMPTS = [
+    "def hello_world():\n",
+    "class Greeter:\n    def __init__(self, name):\n",
+    "function add(a, b) {\n  return",
+    "<fim_prefix>import os\n<fim_suffix>\n<fim_middle>",
+]
+NEW_TOKENS = 8
+
+
+def _hf_greedy(model: object, ids: list[int], n: int) -> tuple[list[int], list[float]]:
+    import torch
+
+    tokens = list(ids)
+    with torch.no_grad():
+        first_logits = model(torch.tensor([tokens])).logits[0, -1].tolist()  # type: ignore[operator]
+        for _ in range(n):
+            logits = model(torch.tensor([tokens])).logits[0, -1]  # type: ignore[operator]
+            tokens.append(int(logits.argmax()))
+    return tokens[len(ids):], first_logits
+
+
+@pytest.mark.slow
+def test_gguf_greedy_tokens_match_transformers(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import numpy as np
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = tmp_path / "tiny-f32.gguf"
+    export_gguf(str(tiny_model_dir), path, "f32", spec="assay-nano")
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype="float32").eval()
+    llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, n_threads=2, logits_all=True, verbose=False, seed=0)
+    assert llm.n_vocab() == model.config.vocab_size
+
+    for prompt in PROMPTS:
+        ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        assert llm.tokenize(prompt.encode(), add_bos=False, special=True) == ids, prompt
+        expected, hf_logits = _hf_greedy(model, ids, NEW_TOKENS)
+
+        llm.reset()
+        llm.eval(ids)
+        assert np.allclose(np.asarray(llm.scores[len(ids) - 1]), np.asarray(hf_logits), atol=1e-3), prompt
+
+        llm.reset()
+        got: list[int] = []
+        for token in llm.generate(ids, temp=0.0, top_k=1, top_p=1.0, repeat_penalty=1.0, reset=True):
+            got.append(token)
+            if len(got) == NEW_TOKENS:
+                break
+        assert got == expected, prompt
+
+
+@pytest.mark.slow
+def test_f16_gguf_loads_and_stays_close(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import numpy as np
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    path = tmp_path / "tiny-f16.gguf"
+    export_gguf(str(tiny_model_dir), path, "f16")
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype="float32").eval()
+    llm = llama_cpp.Llama(model_path=str(path), n_ctx=128, n_threads=2, logits_all=True, verbose=False)
+    ids = [5, 17, 40, 63, 101]
+    llm.eval(ids)
+    with torch.no_grad():
+        expected = model(torch.tensor([ids])).logits[0, -1].numpy()
+    assert np.allclose(np.asarray(llm.scores[len(ids) - 1]), expected, atol=5e-2)
