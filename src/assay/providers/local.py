@@ -7,7 +7,7 @@ in ``assay/weights/assay-nano``). Decoding runs in a worker thread, one generati
 * greedy when ``temperature == 0``, else sampling with ``temperature`` / ``top_p`` (``seed`` makes
   it repeatable; choice ``i`` of ``n`` uses ``seed + i``);
 * stops at ``max_tokens``, at the end-of-text token, as soon as the text contains a stop sequence
-  (cut before it), or when ``time_budget_s`` (counted from the start of decoding) runs out
+  (cut before it), or when ``time_budget_s`` (counted from the start of decoding, shared by the ``n`` choices) runs out
   (``FinishReason.TIME``);
 * the prompt is tokenized as given, special tokens parsed as such; BOS is added only when the
   tokenizer's own configuration adds one and the prompt does not already start with it;
@@ -20,7 +20,9 @@ layout ``System: ...\\n\\nUser: ...\\n\\nAssistant:`` with ``\\nUser:`` as an ex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+import time
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
@@ -141,7 +143,7 @@ class LocalProvider(Provider):
                                  field="prompt")
 
     def _generate_one(self, ids: list[int], params: GenerateParams, index: int, stops: tuple[str, ...],
-                      emit: Any, cancelled: threading.Event) -> DecodeOutcome:
+                      deadline: float | None, emit: Any, cancelled: threading.Event) -> DecodeOutcome:
         import torch
         from transformers import StoppingCriteriaList, set_seed
 
@@ -149,7 +151,7 @@ class LocalProvider(Provider):
         limit = getattr(self.model.config, "max_position_embeddings", None)
         max_new = params.max_tokens if limit is None else max(1, min(params.max_tokens, limit - len(ids)))
         eos = self._eos_ids()
-        decoder = ChoiceDecoder(HFTokenizer(self.tok), len(ids), stops, params.time_budget_s, eos_ids=eos,
+        decoder = ChoiceDecoder(HFTokenizer(self.tok), len(ids), stops, deadline, eos_ids=eos,
                                 on_text=lambda text: emit(TextDelta(text=text, index=index)), cancelled=cancelled)
         kwargs: dict[str, Any] = {"do_sample": False}
         if params.temperature > 0:
@@ -173,10 +175,12 @@ class LocalProvider(Provider):
         stops = tuple(params.stop) + extra_stops + ((self.tok.eos_token,) if self.tok and self.tok.eos_token else ())
         usage = Usage(prompt_tokens=len(ids))
         with self._lock:
+            budget = params.time_budget_s
+            deadline = time.monotonic() + budget if budget is not None else None
             for index in range(params.n):
                 if cancelled.is_set():
                     return
-                outcome = self._generate_one(ids, params, index, stops, emit, cancelled)
+                outcome = self._generate_one(ids, params, index, stops, deadline, emit, cancelled)
                 usage.completion_tokens += outcome.completion_tokens
                 last = index == params.n - 1
                 emit(TextDelta(text=outcome.tail, index=index, finish_reason=outcome.finish_reason,
@@ -189,7 +193,8 @@ class LocalProvider(Provider):
         cancelled = threading.Event()
 
         def put(item: TextDelta | BaseException | None) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(queue.put_nowait, item)
 
         def work() -> None:
             try:

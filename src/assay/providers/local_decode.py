@@ -31,13 +31,14 @@ class DecodeOutcome:
 class ChoiceDecoder:
     """A ``StoppingCriteria``-compatible callable; see the module docstring."""
 
-    def __init__(self, tokenizer: TokenCounter, prompt_len: int, stops: Sequence[str], time_budget_s: float | None,
+    def __init__(self, tokenizer: TokenCounter, prompt_len: int, stops: Sequence[str], deadline: float | None,
                  *, eos_ids: Sequence[int], on_text: Callable[[str], None], cancelled: threading.Event) -> None:
         self.tokenizer = tokenizer
         self.prompt_len = prompt_len
         self.scanner = StopScanner(stops)
         self.eos_ids = set(eos_ids)
-        self.deadline = time.monotonic() + time_budget_s if time_budget_s is not None else None
+        self.deadline = deadline
+        """``time.monotonic()`` value after which decoding ends with ``FinishReason.TIME``; None = no budget."""
         self.on_text = on_text
         self.cancelled = cancelled
         self.timed_out = False

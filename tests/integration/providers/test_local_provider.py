@@ -136,3 +136,46 @@ async def test_probe_runs_on_the_tiny_model(local: LocalProvider) -> None:
     assert all(c.error is None and c.ms > 0 for c in result.cases)
     assert result.cases[0].prompt == "<fim_prefix>def add(a, b):\n    return <fim_suffix>\n\nprint(add(1, 2))\n<fim_middle>"
     assert not result.fills_middle and result.verdict.startswith("does not fill the middle")
+
+
+async def test_bos_is_added_only_when_the_tokenizer_wants_it_and_never_twice(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from tokenizers.processors import TemplateProcessing
+    from transformers import AutoTokenizer
+
+    model_dir = tmp_path / "with-bos"
+    shutil.copytree(tiny_model_dir, model_dir)
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    bos_id = tok.convert_tokens_to_ids("<|endoftext|>")
+    tok._tokenizer.post_processor = TemplateProcessing(single="<|endoftext|> $A", special_tokens=[("<|endoftext|>", bos_id)])
+    tok.save_pretrained(model_dir)
+
+    provider = create_provider(ModelConfig(name="bos", provider="local", path=str(model_dir), spec="assay-nano"))
+    await provider.start()
+    counter = provider.tokenizer()
+    assert counter is not None
+    plain = await provider.generate(req(prompt="def add", max_tokens=1))
+    assert plain.usage.prompt_tokens == len(counter.encode("def add")) + 1
+    already = await provider.generate(req(prompt="<|endoftext|>def add", max_tokens=1))
+    assert already.usage.prompt_tokens == plain.usage.prompt_tokens
+
+
+async def test_chat_uses_the_tokenizers_chat_template(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    model_dir = tmp_path / "with-template"
+    shutil.copytree(tiny_model_dir, model_dir)
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    tok.chat_template = ("{% for m in messages %}<file_sep>{{ m['role'] }}\n{{ m['content'] }}\n{% endfor %}"
+                         "{% if add_generation_prompt %}<file_sep>assistant\n{% endif %}")
+    tok.save_pretrained(model_dir)
+
+    provider = create_provider(ModelConfig(name="templ", provider="local", path=str(model_dir), spec="assay-nano"))
+    await provider.start()
+    messages = (ChatMessage("user", "Say hi"),)
+    gen = await provider.generate(EngineRequest(params=GenerateParams(max_tokens=2), messages=messages))
+    expected = "<file_sep>user\nSay hi\n<file_sep>assistant\n"
+    assert gen.usage.prompt_tokens == len(provider.tokenizer().encode(expected))  # type: ignore[union-attr]
