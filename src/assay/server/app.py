@@ -14,7 +14,7 @@ from assay import __version__
 from assay.config import Settings
 from assay.pipeline.engine import Engine
 from assay.server.errors import install_error_handlers
-from assay.server.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
+from assay.server.middleware import BodyLimitMiddleware, CatchAllMiddleware, ProcessTimeMiddleware
 from assay.server.routes import gitlab, llamacpp, monitoring, openai, traces
 
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.started = False
     app.state.ready_models = set()
     install_error_handlers(app)
+    app.add_middleware(CatchAllMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     if settings.server.cors:
         app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"], allow_headers=["*"],

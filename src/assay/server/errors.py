@@ -4,13 +4,13 @@
   GitLab's gateway does); on OpenAI routes OpenAI's ``{"error": {message, type, param, code}}`` so the
   SDK raises its typed errors.
 - Request validation and malformed JSON → 422 naming the field (``loc`` + ``msg``).
-- Anything unexpected → 500 with a one-line message; the traceback goes to the server log only.
+- Anything unexpected → 500 with a one-line message; the traceback goes to the server log only
+  (answered by ``middleware.CatchAllMiddleware``, so the connection stays usable).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,8 +25,6 @@ from assay.server.protocol.openai import ErrorBody, ErrorDetail
 log = logging.getLogger("assay.server")
 
 OPENAI_PREFIXES = ("/v1/completions", "/v1/chat/completions", "/v1/models")
-START_KEY = "assay.start"
-"""Scope key holding the request's start (``time.perf_counter()``), set by the timing middleware."""
 
 _OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
                  429: "rate_limit_error"}
@@ -91,18 +89,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request.url.path, exc.status_code, str(exc.detail), headers=exc.headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-    response = error_response(request.url.path, 500,
-                              f"internal server error ({type(exc).__name__}); see the assay server log")
-    start = request.scope.get(START_KEY)
-    if start is not None:
-        response.headers["X-Process-Time"] = f"{time.perf_counter() - start:.6f}"
-    return response
+def unexpected_error_response(method: str, path: str, exc: BaseException) -> JSONResponse:
+    """500 for an exception nothing else handled: logged with its traceback, answered in one line."""
+    log.error("%s %s failed", method, path, exc_info=exc)
+    return error_response(path, 500, f"internal server error ({type(exc).__name__}); see the assay server log")
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AssayError, _assay_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)

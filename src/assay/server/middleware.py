@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: the ``X-Process-Time`` header and the request-body size limit."""
+"""Pure ASGI middleware: the ``X-Process-Time`` header, the request-body size limit, and the 500 answer
+for unexpected exceptions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assay.server.errors import START_KEY, error_response
+from assay.server.errors import error_response, unexpected_error_response
 
 
 class ProcessTimeMiddleware:
@@ -20,7 +21,7 @@ class ProcessTimeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = scope[START_KEY] = time.perf_counter()
+        start = time.perf_counter()
 
         async def timed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -30,6 +31,21 @@ class ProcessTimeMiddleware:
             await send(message)
 
         await self.app(scope, receive, timed_send)
+
+
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+"""How much of a rejected body is read and dropped so that the client sees the 413 rather than a reset."""
+
+
+async def _drain(receive: Receive, limit: int) -> None:
+    drained = 0
+    while drained <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 class BodyLimitMiddleware:
@@ -47,7 +63,7 @@ class BodyLimitMiddleware:
         path = scope.get("path", "")
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(path, scope, receive, send, f"{int(declared)} bytes")
+            await self._reject(path, scope, receive, send, f"{int(declared)} bytes", more=True)
             return
         chunks: list[bytes] = []
         size = 0
@@ -58,7 +74,8 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._reject(path, scope, receive, send, f"more than {self.max_bytes} bytes")
+                await self._reject(path, scope, receive, send, f"more than {self.max_bytes} bytes",
+                                   more=message.get("more_body", False))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -75,7 +92,38 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, path: str, scope: Scope, receive: Receive, send: Send, size: str) -> None:
+    async def _reject(self, path: str, scope: Scope, receive: Receive, send: Send, size: str, *,
+                      more: bool) -> None:
+        if more:
+            await _drain(receive, DRAIN_LIMIT_BYTES)
         response = error_response(path, 413, f"request body is {size}; the limit is {self.max_bytes} bytes "
                                              "(server.max_body_bytes)", headers={"Connection": "close"})
         await response(scope, receive, send)
+
+
+class CatchAllMiddleware:
+    """Turns an exception that escaped every handler into a one-line 500 (if no response has started)
+    and swallows it, so the server keeps the client's connection and keeps serving."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = unexpected_error_response(scope["method"], scope.get("path", ""), exc)
+            await response(scope, receive, send)

@@ -39,7 +39,7 @@ class StubEngine(Engine):
         gen = await p.generate(EngineRequest(params=self._params(inp.overrides), prompt=prompt))
         trace = Trace(id=inp.trace_id or uuid.uuid4().hex, model=name, prompt=prompt)
         self.traces[trace.id] = trace
-        return CompletionResult(gen.choices, name, "python", gen.usage, trace)
+        return CompletionResult(gen.choices, name, _lang(inp), gen.usage, trace)
 
     async def stream_complete(self, inp: CompletionInput) -> AsyncIterator[StreamChunk | CompletionResult]:
         name = inp.model or self.settings.model_for("code_completions").name
@@ -59,7 +59,7 @@ class StubEngine(Engine):
                 yield StreamChunk(d.text, d.index)
         trace = Trace(id=inp.trace_id or uuid.uuid4().hex, model=name, prompt=prompt)
         self.traces[trace.id] = trace
-        yield CompletionResult(tuple(Choice(t, i, reasons[i]) for i, t in texts.items()), name, "python", usage, trace)
+        yield CompletionResult(tuple(Choice(t, i, reasons[i]) for i, t in texts.items()), name, _lang(inp), usage, trace)
 
     async def chat(self, inp: ChatInput) -> Generation:
         name = inp.model or self.settings.model_for("chat").name
@@ -88,3 +88,10 @@ def _source(fn) -> str:
     import inspect
 
     return inspect.getsource(fn)
+
+
+def _lang(inp):
+    from assay.languages import detect_language
+
+    lang = detect_language(inp.file_name, inp.language_id)
+    return lang.id if lang else None
