@@ -25,6 +25,8 @@ from assay.languages import detect_language
 from assay.train.fim import FimConfig, FimTokens, apply_fim
 
 _TEXT_SUFFIXES = {".txt"}
+_SKIP_NAMES = {"manifest.json"}
+"""Bookkeeping files of a corpus folder; hidden folders (``.work/``, ``.git/``) are skipped too."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ def _iter_files(paths: Sequence[str | Path]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file())
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.name not in _SKIP_NAMES
+                              and not any(part.startswith(".") for part in p.relative_to(path).parts))
         elif path.is_file():
             yield path
         else:
