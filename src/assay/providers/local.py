@@ -94,9 +94,12 @@ class LocalProvider(Provider):
         try:
             tok = AutoTokenizer.from_pretrained(where)
             model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype)
-        except (OSError, ValueError) as exc:
+        except Exception as exc:
             raise ConfigError(f"model '{self.name}': cannot load '{self.source}': {first_line(exc)}") from None
-        model.to(wanted)
+        try:
+            model.to(wanted)
+        except Exception as exc:
+            raise ConfigError(f"model '{self.name}': cannot use device '{wanted}': {first_line(exc)}") from None
         model.eval()
         self.tok, self.model, self.device = tok, model, wanted
 

@@ -179,3 +179,9 @@ async def test_chat_uses_the_tokenizers_chat_template(tiny_model_dir: Path, tmp_
     gen = await provider.generate(EngineRequest(params=GenerateParams(max_tokens=2), messages=messages))
     expected = "<file_sep>user\nSay hi\n<file_sep>assistant\n"
     assert gen.usage.prompt_tokens == len(provider.tokenizer().encode(expected))  # type: ignore[union-attr]
+
+
+async def test_unusable_device_is_a_config_error(tiny_model_dir: Path) -> None:
+    provider = create_provider(ModelConfig(name="dev", provider="local", path=str(tiny_model_dir), device="no-such-device"))
+    with pytest.raises(ConfigError, match="model 'dev': cannot use device 'no-such-device'"):
+        await provider.start()
