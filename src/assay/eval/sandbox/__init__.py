@@ -39,8 +39,8 @@ the calling user, who can then read and write that user's files.
 
 from __future__ import annotations
 
-from ._api import execute, execute_many, run_python
+from ._api import Job, execute, execute_many, run_python
 from ._mechanism import isolation_available
 from ._types import ExecutionResult, Limits, Outcome
 
-__all__ = ["ExecutionResult", "Limits", "Outcome", "execute", "execute_many", "isolation_available", "run_python"]
+__all__ = ["ExecutionResult", "Job", "Limits", "Outcome", "execute", "execute_many", "isolation_available", "run_python"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from assay.errors import RequestInvalid
 
 from ._mechanism import MECHANISMS, check_files, isolation_available, make_plan, stdin_fd
+from ._pool import run_warm, warm_pool_available
 from ._run import run_plan
 from ._types import ExecutionResult, Limits
 
@@ -53,8 +54,20 @@ class Job:
     stdin: str | None = None
 
 
-def execute_many(jobs: Iterable[Job], *, limits: Limits = Limits(), workers: int = 4) -> list[ExecutionResult]:
-    """Run every job, ``workers`` at a time, each in its own sandbox; results in the jobs' order."""
+def execute_many(
+    jobs: Iterable[Job], *, limits: Limits = Limits(), workers: int = 4, batched: bool | None = None
+) -> list[ExecutionResult]:
+    """Run every job, ``workers`` at a time, each in its own process and sandbox; results in the jobs'
+    order, each as ``execute`` would give it. ``batched`` (default: whenever bubblewrap and root allow)
+    reuses one warm sandbox per worker and forks each Python program from an already started
+    interpreter, several times faster for short programs; see ``_pool``."""
+    jobs = list(jobs)
+    if batched is None:
+        batched = warm_pool_available()
+    if batched:
+        if not warm_pool_available():
+            raise RequestInvalid("batched execution needs bubblewrap and root", field="batched")
+        return run_warm([(job.command, job.files, job.stdin) for job in jobs], limits, workers)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="sandbox") as pool:
         return list(pool.map(lambda job: execute(list(job.command), job.files, limits=limits, stdin=job.stdin),
                              jobs))

@@ -147,10 +147,19 @@ def _extra_roots(command: Sequence[str]) -> list[str]:
     return [p for p in chosen if not any(p != q and p.startswith(q + "/") for q in chosen)]
 
 
-def bwrap_plan(command: Sequence[str], files: dict[str, bytes], limits: Limits) -> Plan:
+ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL")
+"""What the warm worker (root inside the namespaces) keeps: enough to set up and clean up after each
+program, which drops all of them on becoming its own uid."""
+
+
+def bwrap_plan(command: Sequence[str], files: dict[str, bytes], limits: Limits, *, zygote: bool = False) -> Plan:
     """Bubblewrap: new net/pid/ipc/uts (and cgroup) namespaces, a root of nothing but read-only system
-    trees, a size-capped tmpfs working directory, a throw-away uid (root) or a user namespace (not root)."""
+    trees, a size-capped tmpfs working directory, a throw-away uid (root) or a user namespace (not root).
+    ``zygote``: run ``command`` (the warm worker) as root with ``ZYGOTE_CAPS`` and no rlimits; it applies
+    the uid and the limits to each program itself."""
     uid = fresh_uid()
+    if zygote and uid is None:
+        raise RuntimeError("the warm sandbox worker needs root")
     argv = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if uid is None:
         argv += ["--unshare-user", "--disable-userns"]
@@ -168,7 +177,7 @@ def bwrap_plan(command: Sequence[str], files: dict[str, bytes], limits: Limits) 
                 argv += ["--perms", "0755", "--dir", str(parent)]
         argv += ["--ro-bind", extra, extra]
     argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--size", str(limits.max_disk_bytes), "--perms", "1777", "--tmpfs", SANDBOX_DIR]
+    argv += ["--size", str(limits.max_disk_bytes), "--perms", "0755" if zygote else "1777", "--tmpfs", SANDBOX_DIR]
     plan = Plan(BWRAP, argv, uid=uid)
     dirs: set[str] = set()
     fds: list[int] = []
@@ -179,17 +188,18 @@ def bwrap_plan(command: Sequence[str], files: dict[str, bytes], limits: Limits) 
                 argv += ["--perms", "0777", "--dir", f"{SANDBOX_DIR}/{parent}"]
         fd = _memfd(name, data)
         fds.append(fd)
-        argv += ["--perms", "0666", "--file", str(fd), f"{SANDBOX_DIR}/{name}"]
+        argv += ["--perms", "0644" if zygote else "0666", "--file", str(fd), f"{SANDBOX_DIR}/{name}"]
     status_r, status_w = os.pipe()
     fds.append(status_w)
     plan.status_fd = status_r
     argv += ["--json-status-fd", str(status_w), "--chdir", SANDBOX_DIR, "--clearenv"]
     for key, value in clean_env(SANDBOX_DIR).items():
         argv += ["--setenv", key, value]
-    argv += ["--"]
-    if uid is not None:
-        argv += drop_args(uid)
-    argv += rlimit_args(limits) + list(command)
+    if zygote:
+        argv += ["--cap-drop", "ALL"] + [arg for cap in ZYGOTE_CAPS for arg in ("--cap-add", cap)]
+        argv += ["--", *command]
+    else:
+        argv += ["--", *(drop_args(uid) if uid is not None else []), *rlimit_args(limits), *command]
     plan.pass_fds = tuple(fds)
     plan._parent_fds = fds
     return plan

@@ -31,6 +31,21 @@ def kill_uid(uid: int) -> None:
                    stderr=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin"}, check=False)
 
 
+def classify(killed_for: Outcome | None, code: int | None, cpu_s: float, stderr: str, limits: Limits) -> Outcome:
+    """The outcome of a program that the sandbox did start, from how it ended (see ``Outcome``)."""
+    if killed_for is not None:
+        return killed_for
+    if code in (126, 127) and stderr.startswith(LAUNCHER_FAILURES):
+        return Outcome.SANDBOX_ERROR
+    if code == -signal.SIGXCPU or (code == -signal.SIGKILL and cpu_s >= limits.cpu_s - 0.05):
+        return Outcome.TIMEOUT
+    if code != 0 and any(marker in stderr[-4096:] for marker in MEMORY_MARKERS):
+        return Outcome.MEMORY
+    if code is not None and code < 0:
+        return Outcome.KILLED
+    return Outcome.PASSED if code == 0 else Outcome.FAILED
+
+
 class _Run:
     def __init__(self, plan: Plan, limits: Limits, stdin: int | None) -> None:
         self.plan, self.limits = plan, limits
@@ -128,21 +143,11 @@ class _Run:
         code = self.proc.returncode
         if self.plan.mechanism != "rlimits-only" and code is not None and 128 < code < 128 + signal.NSIG:
             code = 128 - code
-        outcome = self._classify(code, stderr)
+        if not self.sandbox_started():
+            outcome = Outcome.SANDBOX_ERROR
+        else:
+            outcome = classify(self.killed_for, code, self.cpu_s, stderr, self.limits)
         return ExecutionResult(outcome, code, stdout, stderr, wall, self.plan.mechanism)
-
-    def _classify(self, code: int | None, stderr: str) -> Outcome:
-        if self.killed_for is not None:
-            return self.killed_for
-        if not self.sandbox_started() or (code in (126, 127) and stderr.startswith(LAUNCHER_FAILURES)):
-            return Outcome.SANDBOX_ERROR
-        if code == -signal.SIGXCPU or (code == -signal.SIGKILL and self.cpu_s >= self.limits.cpu_s - 0.05):
-            return Outcome.TIMEOUT
-        if code != 0 and any(marker in stderr[-4096:] for marker in MEMORY_MARKERS):
-            return Outcome.MEMORY
-        if code is not None and code < 0:
-            return Outcome.KILLED
-        return Outcome.PASSED if code == 0 else Outcome.FAILED
 
 
 def run_plan(plan: Plan, limits: Limits, stdin: int | None) -> ExecutionResult:

@@ -19,7 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from assay.eval.sandbox import Limits, Outcome, _mechanism, execute, isolation_available, run_python
+from assay.eval.sandbox import (
+    Job,
+    Limits,
+    Outcome,
+    _mechanism,
+    _pool,
+    execute,
+    execute_many,
+    isolation_available,
+    run_python,
+)
 
 PROGRAMS = Path(__file__).parent / "programs"
 HUMANEVAL_DATA = Path(__file__).resolve().parents[5] / "shared" / "data" / "humaneval"
@@ -125,22 +135,48 @@ def test_hostile_program_is_contained(name: str, world, monkeypatch: pytest.Monk
     result = execute([sys.executable, "-I", "main.py"], {"main.py": source, "params.json": json.dumps(world["params"])},
                      limits=LIMITS)
 
-    assert result.outcome in EXPECTED[name], (result.outcome, result.returncode, result.stdout[-500:], result.stderr[-500:])
-    assert result.isolation == "bwrap"
-    assert result.wall_s < LIMITS.wall_s + 1.5
-    output = result.stdout + result.stderr
-    assert "ESCAPED" not in output, output[-2000:]
-    assert SECRET not in output and KEY_TEXT not in output
-    assert len(result.stdout.encode()) + len(result.stderr.encode()) <= LIMITS.max_output_bytes
-    assert world["canary"].read_text() == CANARY_TEXT
-    assert sorted(p.name for p in world["outside"].iterdir()) == ["canary.txt"]
-    with pytest.raises(BlockingIOError):
-        world["listener"].accept()
+    assert_contained(name, result, world)
     assert len(uids) == 1 and uids[0] is not None
     assert pids_of(uids) == []
 
     after = run_python("print(6 * 7)", limits=LIMITS)
     assert (after.outcome, after.stdout) == (Outcome.PASSED, "42\n")
+
+
+def test_hostile_programs_are_contained_in_warm_workers(world, monkeypatch: pytest.MonkeyPatch,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """The same programs through ``execute_many``'s warm sandboxes (two workers), where a program that
+    left something behind could harm the next one on its worker."""
+    uids: list[int] = []
+    real_fresh_uid = _pool.fresh_uid
+    monkeypatch.setattr(_pool, "fresh_uid", lambda: uids.append(real_fresh_uid()) or uids[-1])
+    names = sorted(EXPECTED)
+    params = json.dumps(world["params"])
+    jobs = [Job([sys.executable, "-I", "main.py"], {"main.py": (PROGRAMS / f"{n}.py").read_text(), "params.json": params})
+            for n in names]
+    with caplog.at_level("WARNING", logger="assay.eval.sandbox"):
+        results = execute_many(jobs, limits=LIMITS, workers=2, batched=True)
+    assert [r.message for r in caplog.records] == [], "a warm worker broke and jobs fell back to execute()"
+    for name, result in zip(names, results, strict=True):
+        assert_contained(name, result, world)
+    assert len(set(uids)) == len(names)
+    assert pids_of(uids) == []
+    after = execute_many([Job([sys.executable, "-I", "main.py"], {"main.py": "print(6 * 7)"})], limits=LIMITS, batched=True)
+    assert (after[0].outcome, after[0].stdout) == (Outcome.PASSED, "42\n")
+
+
+def assert_contained(name: str, result, world) -> None:
+    assert result.outcome in EXPECTED[name], (name, result.outcome, result.returncode, result.stdout[-500:], result.stderr[-500:])
+    assert result.isolation == "bwrap"
+    assert result.wall_s < LIMITS.wall_s + 1.5, name
+    output = result.stdout + result.stderr
+    assert "ESCAPED" not in output, (name, output[-2000:])
+    assert SECRET not in output and KEY_TEXT not in output, name
+    assert len(result.stdout.encode()) + len(result.stderr.encode()) <= LIMITS.max_output_bytes
+    assert world["canary"].read_text() == CANARY_TEXT
+    assert sorted(p.name for p in world["outside"].iterdir()) == ["canary.txt"]
+    with pytest.raises(BlockingIOError):
+        world["listener"].accept()
 
 
 def test_every_program_has_an_expectation() -> None:
