@@ -1,0 +1,143 @@
+"""Scores of a run, computed from its stored samples: per-problem values first, then means with CIs.
+
+The problem is the statistical unit (evaluation-reference.md §0, §3.1): each problem gets one score
+(its unbiased pass@k from n samples and c passes, or its mean metric), the task score is the mean
+over problems, and the 95 % CI uses the standard error clustered on the source problem (all infilling
+tasks cut from one HumanEval function form one cluster), with inspect_ai's C/(C−1) factor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from assay.eval.metrics import pass_at_k
+from assay.eval.store import SampleRow
+
+Z95 = 1.959963984540054
+
+
+def clustered_se(scores: Sequence[float], clusters: Sequence[object]) -> float:
+    """SE = sqrt(C/(C−1) · Σ_c (Σ_{i∈c} (s_i − s̄))²) / n (equals the plain CLT SE when clusters are singletons).
+
+    With one cluster (or one score) the SE is undefined and 0.0 is returned.
+    """
+    n = len(scores)
+    if n != len(clusters):
+        raise ValueError("scores and clusters must have the same length")
+    if n < 2:
+        return 0.0
+    mean = sum(scores) / n
+    sums: dict[object, float] = defaultdict(float)
+    for s, c in zip(scores, clusters, strict=True):
+        sums[c] += s - mean
+    k = len(sums)
+    if k < 2:
+        return 0.0
+    return math.sqrt(k / (k - 1) * sum(v * v for v in sums.values())) / n
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over problems with its clustered standard error and 95 % CI."""
+
+    mean: float
+    se: float
+    n: int
+    clusters: int
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        return (self.mean - Z95 * self.se, self.mean + Z95 * self.se)
+
+    def as_dict(self) -> dict[str, float | int]:
+        lo, hi = self.ci95
+        return {"mean": self.mean, "se": self.se, "ci95_low": lo, "ci95_high": hi, "n": self.n,
+                "clusters": self.clusters}
+
+
+def estimate(scores: Sequence[float], clusters: Sequence[object]) -> Estimate:
+    if not scores:
+        raise ValueError("no scores")
+    return Estimate(mean=sum(scores) / len(scores), se=clustered_se(scores, clusters), n=len(scores),
+                    clusters=len(set(clusters)))
+
+
+@dataclass(frozen=True)
+class ProblemResult:
+    task_id: str
+    cluster: str
+    language: str
+    n: int
+    correct: int
+    metrics: dict[str, float]
+    """Per-problem means of each per-sample metric."""
+
+
+@dataclass
+class RunResult:
+    """What ``assay eval`` prints and ``assay report`` renders."""
+
+    run_id: str
+    task: str
+    model: str
+    problems: int
+    samples: int
+    scores: dict[str, Estimate] = field(default_factory=dict)
+    """``pass@k`` (only for k ≤ every problem's n) and each metric's mean over problems."""
+    by_language: dict[str, dict[str, Estimate]] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "run_id": self.run_id, "task": self.task, "model": self.model, "problems": self.problems,
+            "samples": self.samples, "scores": {k: v.as_dict() for k, v in self.scores.items()},
+            "by_language": {lang: {k: v.as_dict() for k, v in s.items()} for lang, s in self.by_language.items()},
+            "outcomes": self.outcomes,
+        }
+
+
+def per_problem(samples: Iterable[SampleRow]) -> list[ProblemResult]:
+    grouped: dict[str, list[SampleRow]] = defaultdict(list)
+    for s in samples:
+        grouped[s.task_id].append(s)
+    out = []
+    for task_id, rows in grouped.items():
+        names = sorted({k for r in rows for k in r.metrics})
+        metrics = {m: sum(r.metrics.get(m, 0.0) for r in rows) / len(rows) for m in names}
+        out.append(ProblemResult(task_id=task_id, cluster=rows[0].cluster, language=rows[0].language,
+                                 n=len(rows), correct=sum(r.passed for r in rows), metrics=metrics))
+    return out
+
+
+def _scores(problems: Sequence[ProblemResult], ks: Sequence[int]) -> dict[str, Estimate]:
+    clusters = [p.cluster for p in problems]
+    out: dict[str, Estimate] = {}
+    min_n = min(p.n for p in problems)
+    for k in ks:
+        if k <= min_n:
+            out[f"pass@{k}"] = estimate([pass_at_k(p.n, p.correct, k) for p in problems], clusters)
+    for name in sorted({m for p in problems for m in p.metrics}):
+        out[name] = estimate([p.metrics.get(name, 0.0) for p in problems], clusters)
+    return out
+
+
+def summarize(run_id: str, task: str, model: str, samples: Sequence[SampleRow],
+              ks: Sequence[int] = (1, 10, 100)) -> RunResult:
+    """Aggregate a run's samples. pass@k is reported only for k where every problem has n ≥ k."""
+    problems = per_problem(samples)
+    result = RunResult(run_id=run_id, task=task, model=model, problems=len(problems), samples=len(samples))
+    if not problems:
+        return result
+    result.scores = _scores(problems, ks)
+    languages = sorted({p.language for p in problems})
+    if len(languages) > 1:
+        for lang in languages:
+            result.by_language[lang] = _scores([p for p in problems if p.language == lang], ks)
+    outcomes: dict[str, int] = defaultdict(int)
+    for s in samples:
+        outcomes[s.outcome] += 1
+    result.outcomes = dict(sorted(outcomes.items()))
+    return result

@@ -1,0 +1,198 @@
+"""Evaluation runs in a database (SQLAlchemy; SQLite at ``./assay-runs.db`` or ``$ASSAY_DB`` by default).
+
+Tables: ``runs`` (one per ``assay eval`` invocation, keyed by run id), ``samples`` (one row per
+problem × sample index: prompt, raw and post-processed output, outcome, metrics, timings, trace) and
+``model_cache`` (model responses keyed by a hash of model, prompt and decoding parameters). A sample
+row is written once it is fully scored, so an interrupted run resumes by skipping the rows present.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, create_engine, event, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from assay.errors import ConfigError, RequestInvalid
+
+DEFAULT_DB = "sqlite:///assay-runs.db"
+
+
+def default_db_url() -> str:
+    """``$ASSAY_DB`` or ``sqlite:///assay-runs.db``; a bare file path is taken as a SQLite file."""
+    return normalize_url(os.environ.get("ASSAY_DB") or DEFAULT_DB)
+
+
+def normalize_url(url: str) -> str:
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    task: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(500))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SampleRow(Base):
+    __tablename__ = "samples"
+    run_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(500), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(50))
+    prompt: Mapped[str] = mapped_column(Text)
+    suffix: Mapped[str] = mapped_column(Text, default="")
+    raw_output: Mapped[str] = mapped_column(Text)
+    output: Mapped[str] = mapped_column(Text)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(String(50))
+    metrics: Mapped[dict[str, float]] = mapped_column(JSON)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ttft_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    exec_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cached: Mapped[bool] = mapped_column(Boolean, default=False)
+    trace: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class CacheRow(Base):
+    __tablename__ = "model_cache"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(500))
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    task: str
+    model: str
+    config: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def cache_key(model: str, prompt: str, suffix: str, params: dict[str, Any]) -> str:
+    """sha256 over (model, prompt, suffix, parameters) in canonical JSON."""
+    blob = json.dumps({"model": model, "prompt": prompt, "suffix": suffix, "params": params},
+                      sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class RunStore:
+    """Thread-safe access to the run database. Every method opens its own short session."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = normalize_url(url) if url else default_db_url()
+        try:
+            self.engine = create_engine(self.url, connect_args={"check_same_thread": False}
+                                        if self.url.startswith("sqlite") else {})
+            if self.url.startswith("sqlite"):
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            Base.metadata.create_all(self.engine)
+        except (SQLAlchemyError, ModuleNotFoundError) as exc:
+            raise ConfigError(f"cannot open run database {self.url}: {exc.__class__.__name__}: "
+                              f"{str(exc).splitlines()[0]}") from None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def start_run(self, run_id: str, task: str, model: str, config: dict[str, Any]) -> RunInfo:
+        """Create run ``run_id``, or return it when it exists with the same config (resume).
+
+        Raises ``RequestInvalid`` when the id exists with different settings, which would mix results.
+        """
+        with self._lock, Session(self.engine) as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                row = RunRow(id=run_id, task=task, model=model, config=config, created_at=datetime.now(UTC))
+                s.add(row)
+                s.commit()
+            elif row.config != config:
+                changed = sorted(k for k in set(row.config) | set(config) if row.config.get(k) != config.get(k))
+                raise RequestInvalid(f"run '{run_id}' already exists with different settings "
+                                     f"({', '.join(changed)}); choose another --run-id")
+            return _info(row)
+
+    def finish_run(self, run_id: str) -> None:
+        with self._lock, Session(self.engine) as s:
+            row = s.get(RunRow, run_id)
+            if row is not None:
+                row.finished_at = datetime.now(UTC)
+                s.commit()
+
+    def run(self, run_id: str) -> RunInfo:
+        with Session(self.engine) as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                known = [r.id for r in s.scalars(select(RunRow).order_by(RunRow.created_at.desc()).limit(10))]
+                raise RequestInvalid(f"no run '{run_id}' in {self.url}; recent runs: {', '.join(known) or 'none'}")
+            return _info(row)
+
+    def runs(self) -> list[RunInfo]:
+        with Session(self.engine) as s:
+            return [_info(r) for r in s.scalars(select(RunRow).order_by(RunRow.created_at))]
+
+    def done(self, run_id: str) -> set[tuple[str, int]]:
+        """(task_id, index) of the samples already scored in ``run_id``."""
+        with Session(self.engine) as s:
+            rows = s.execute(select(SampleRow.task_id, SampleRow.index).where(SampleRow.run_id == run_id))
+            return {(t, i) for t, i in rows}
+
+    def add_samples(self, rows: list[SampleRow]) -> None:
+        """Store scored samples in one transaction (rows already present are replaced)."""
+        if not rows:
+            return
+        with self._lock, Session(self.engine) as s:
+            for row in rows:
+                s.merge(row)
+            s.commit()
+
+    def samples(self, run_id: str) -> list[SampleRow]:
+        with Session(self.engine, expire_on_commit=False) as s:
+            rows = list(s.scalars(select(SampleRow).where(SampleRow.run_id == run_id)
+                                  .order_by(SampleRow.task_id, SampleRow.index)))
+            s.expunge_all()
+            return rows
+
+    def cached(self, key: str) -> dict[str, Any] | None:
+        with Session(self.engine) as s:
+            row = s.get(CacheRow, key)
+            return dict(row.response) if row is not None else None
+
+    def cache(self, key: str, model: str, response: dict[str, Any]) -> None:
+        with self._lock, Session(self.engine) as s:
+            s.merge(CacheRow(key=key, model=model, response=response, created_at=datetime.now(UTC)))
+            s.commit()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API connection
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _info(row: RunRow) -> RunInfo:
+    return RunInfo(id=row.id, task=row.task, model=row.model, config=dict(row.config),
+                   created_at=row.created_at, finished_at=row.finished_at)
