@@ -51,6 +51,13 @@ class UserRow(BaseModel):
     date: dt.date | None = None
     experiment: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_cells_are_missing(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None and v != ""}
+        return data
+
     @field_validator("user_id", "arm", mode="before")
     @classmethod
     def _text(cls, value: Any) -> Any:
@@ -226,6 +233,10 @@ def load_user_table(path: str | Path, *, experiment: str | None = None) -> UserT
         raise RequestInvalid(f"{p}: not valid CSV / JSON ({exc})") from None
     rows: list[UserRow] = []
     for i, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise RequestInvalid(f"{p}: row {i} is not an object")
+        if experiment is not None and record.get("experiment") not in (None, "", experiment):
+            continue
         try:
             row = UserRow.model_validate(record)
         except ValidationError as exc:
@@ -234,8 +245,7 @@ def load_user_table(path: str | Path, *, experiment: str | None = None) -> UserT
             raise RequestInvalid(f"{p}: row {i}: {where}: {err['msg']}") from None
         except ValueError as exc:
             raise RequestInvalid(f"{p}: row {i}: {exc}") from None
-        if experiment is None or row.experiment in (None, experiment):
-            rows.append(row)
+        rows.append(row)
     if not rows:
         raise RequestInvalid(f"{p}: no rows for experiment {experiment!r}" if experiment else f"{p}: no rows")
     try:
