@@ -114,9 +114,18 @@ class BudgetPlan:
     context: int
 
 
+MARGIN_TOKENS = 4
+"""Slack taken off when a prompt, counted whole, exceeds the sum of its separately counted parts."""
+
+
+def window_tokens(spec: ModelSpec, max_tokens: int) -> int:
+    """The prompt budget: ``spec.defaults.prompt_tokens``, else the context length minus ``max_tokens``."""
+    return spec.defaults.prompt_tokens or spec.context_length - max_tokens
+
+
 def plan_budget(spec: ModelSpec, max_tokens: int, template_tokens: int = 0) -> BudgetPlan:
     """Split the spec's prompt budget; raises ``RequestInvalid(field="max_tokens")`` when nothing is left."""
-    window = spec.defaults.prompt_tokens or spec.context_length - max_tokens
+    window = window_tokens(spec, max_tokens)
     total = window - template_tokens
     if total < 1:
         raise RequestInvalid(f"{max_tokens} leaves no room for a prompt in the {spec.context_length}-token "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assay.config import Settings
 from assay.languages import Language
-from assay.pipeline.budget import TokenMeter, fit_prefix_suffix, plan_budget
+from assay.pipeline.budget import MARGIN_TOKENS, TokenMeter, fit_prefix_suffix, plan_budget, window_tokens
 from assay.pipeline.context import Snippet, select_context
 from assay.pipeline.fim import Prompt, build_prompt, context_text, template_overhead
 from assay.pipeline.language import language_of
@@ -57,15 +57,21 @@ def prepare_completion(inp: CompletionInput, provider: Provider, settings: Setti
         trace.context = [s.trace_entry() for s in snippets]
         with timed(trace, "budget"):
             fitted = fit_prefix_suffix(inp.prefix, inp.suffix, plan, meter, context_tokens)
+        with timed(trace, "fim"):
+            prompt = build_prompt(spec, fitted.prefix, fitted.suffix, language=language,
+                                  file_name=inp.file_name, snippets=snippets)
+            over = meter.count(prompt.shown()) - window_tokens(spec, params.max_tokens)
+            if over > 0 and prompt.text is not None:
+                plan = replace(plan, total=plan.total - over - MARGIN_TOKENS)
+                fitted = fit_prefix_suffix(inp.prefix, inp.suffix, plan, meter, context_tokens)
+                prompt = build_prompt(spec, fitted.prefix, fitted.suffix, language=language,
+                                      file_name=inp.file_name, snippets=snippets)
         trace.budget = {
             "counted_with": meter.kind, "total": plan.total, "suffix": plan.suffix, "context": plan.context,
             "prefix_tokens": fitted.prefix_tokens, "suffix_tokens": fitted.suffix_tokens,
             "context_tokens": context_tokens, "prefix_truncated": len(fitted.prefix) < len(inp.prefix),
             "suffix_truncated": len(fitted.suffix) < len(inp.suffix),
         }
-        with timed(trace, "fim"):
-            prompt = build_prompt(spec, fitted.prefix, fitted.suffix, language=language,
-                                  file_name=inp.file_name, snippets=snippets)
     trace.prompt = prompt.shown()
     trace.prompt_tokens = meter.count(trace.prompt)
 

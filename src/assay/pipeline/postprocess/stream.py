@@ -3,8 +3,9 @@
 ``feed`` takes raw deltas and returns only text that is final: text no later step can remove.
 In multi-line mode that is every line before the line being written, except lines that may still
 be removed (lines that repeat the suffix's next lines, anything past the current truncation point,
-and everything while the suggestion is still whitespace or comments). Single-line suggestions are
-short and are released whole by ``finish``.
+and everything while the suggestion is still whitespace or comments). In single-line mode the line
+is released as it grows, except its trailing whitespace and as many characters as the rest of the
+cursor's line has (they may repeat it and be removed).
 
 ``done`` turns true as soon as truncation has decided where the completion ends (the line break
 of a single-line completion, or a complete line after the end of the unit in multi-line mode); the
@@ -33,8 +34,10 @@ class StreamingPostprocessor:
     def feed(self, delta: str) -> str:
         """Add raw text; return the newly final text (often ``""``)."""
         self.raw += delta
-        if self.done or "\n" not in delta:
+        if self.done:
             return ""
+        if "\n" not in delta:
+            return self._release_line() if self.ctx.mode == "single" and "\n" not in self.raw else ""
         decision = cut_point(self.raw, self.ctx)
         if decision is not None and self._decided(decision[1]):
             self.done = True
@@ -52,6 +55,20 @@ class StreamingPostprocessor:
                 return True
         return False
 
+    def _release_line(self) -> str:
+        """Single-line mode before any line break: all but what could still repeat the rest of the line."""
+        hold = len(self.ctx.line_after.rstrip())
+        return self._emit(self.raw[:len(self.raw) - hold].rstrip())
+
+    def _emit(self, safe: str) -> str:
+        if not safe.strip() or is_comment_only(safe, self.ctx.language):
+            return ""
+        if len(safe) <= len(self.emitted) or not safe.startswith(self.emitted):
+            return ""
+        new = safe[len(self.emitted):]
+        self.emitted = safe
+        return new
+
     def _release(self, limit: int | None) -> str:
         end = self.raw.rfind("\n")
         if end <= 0:
@@ -62,13 +79,7 @@ class StreamingPostprocessor:
         overlap = repeated_lines_start(safe, self.ctx.suffix)
         if overlap is not None:
             safe = safe[:overlap].rstrip()
-        if not safe.strip() or is_comment_only(safe, self.ctx.language):
-            return ""
-        if len(safe) <= len(self.emitted) or not safe.startswith(self.emitted):
-            return ""
-        new = safe[len(self.emitted):]
-        self.emitted = safe
-        return new
+        return self._emit(safe)
 
     def finish(self) -> tuple[PostResult, str]:
         """The final result and the part of its text not yet emitted."""

@@ -74,6 +74,7 @@ def test_comment_only_detection() -> None:
     assert not is_comment_only("x = 1  # set x", py)
     assert not is_comment_only("# a\nx = 1", py)
     assert not is_comment_only("# a", None)
+    assert not is_comment_only('"""Return x."""', py), "a docstring is a string, not a comment"
 
 
 def test_whitespace_only_suggestion_is_dropped() -> None:

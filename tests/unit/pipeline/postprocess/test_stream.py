@@ -71,11 +71,24 @@ def test_stream_holds_comment_only_text() -> None:
     assert proc.feed("y = 2\n") == "\n    # explain\n    y = 2"
 
 
-def test_single_line_is_released_at_finish_and_stops_at_newline() -> None:
+def test_single_line_is_released_as_it_grows_and_stops_at_newline() -> None:
     ctx = context_for("print(", ")\n", get_language("python"))
     proc = StreamingPostprocessor(ctx)
-    assert proc.feed("'hi')") == ""
+    assert proc.feed("'hi") == "'h"
+    assert proc.feed("')") == "i'"
     assert proc.feed("\nmore") == ""
     assert proc.done
     result, rest = proc.finish()
-    assert rest == result.text == "'hi'"
+    assert result.text == "'hi'" and rest == ""
+
+
+def test_single_line_holds_trailing_whitespace_and_comments() -> None:
+    ctx = context_for("x = 1", "\n", get_language("python"))
+    proc = StreamingPostprocessor(ctx)
+    assert proc.feed("  # note") == ""
+    assert proc.feed(" that  ") == ""
+    result, rest = proc.finish()
+    assert result.text == "" and rest == ""
+    proc = StreamingPostprocessor(context_for("total = ", "\n", get_language("python")))
+    assert proc.feed("a + b  ") == "a + b"
+    assert proc.feed("+ c") == "  + c"
