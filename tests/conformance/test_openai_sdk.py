@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from tests.integration.server.stub_engine import engine_for
 from tests.support.live_server import LiveServer, live_server
 
 SETTINGS = {
@@ -29,7 +28,7 @@ def server() -> Iterator[LiveServer]:
     from assay.config import Settings
 
     settings = Settings(**SETTINGS)
-    with live_server(settings, engine_for(settings)) as srv:
+    with live_server(settings) as srv:
         yield srv
 
 

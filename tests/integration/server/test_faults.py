@@ -19,7 +19,6 @@ import pytest
 from assay.config import Settings
 from assay.pipeline.engine import Engine
 from assay.pipeline.types import CompletionInput, CompletionResult
-from tests.integration.server.stub_engine import engine_for
 from tests.support.live_server import LiveServer, live_server
 
 BUDGET_S = 0.8
@@ -35,19 +34,16 @@ SETTINGS = Settings(**{
 })
 
 
-def make_exploding(base: Engine) -> Engine:
-    class ExplodingEngine(type(base)):  # type: ignore[misc]
-        async def complete(self, inp: CompletionInput) -> CompletionResult:
-            if inp.model == "explode":
-                raise RuntimeError("kaboom: /secret/path line 42")
-            return await super().complete(inp)
-
-    return ExplodingEngine(base.settings)
+class ExplodingEngine(Engine):
+    async def complete(self, inp: CompletionInput) -> CompletionResult:
+        if inp.model == "explode":
+            raise RuntimeError("kaboom: /secret/path line 42")
+        return await super().complete(inp)
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    with live_server(SETTINGS, make_exploding(engine_for(SETTINGS))) as srv:
+    with live_server(SETTINGS, ExplodingEngine(SETTINGS)) as srv:
         yield srv
 
 
