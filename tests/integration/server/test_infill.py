@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.live_server import LiveServer, live_server
+from tests.support.live_server import live_server
 
 SETTINGS = {
     "models": [
