@@ -260,3 +260,11 @@ def test_cors_allows_any_origin_for_post(http: httpx.Client) -> None:
     assert r.headers["access-control-allow-origin"] == "*"
     assert "POST" in r.headers["access-control-allow-methods"]
     assert http.get("/openapi.json").json()["paths"]["/v4/code/suggestions"]
+
+
+def test_prompt_version_3_streams_chat_as_raw_text(http: httpx.Client) -> None:
+    r = http.post("/v2/code/completions", json=v2_body(
+        prompt_version=3, model_name="chunky", stream=True, prompt=[{"role": "user", "content": "go"}]))
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/event-stream")
+    assert r.text == "alpha beta gamma"
