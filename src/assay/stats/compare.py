@@ -4,7 +4,7 @@ The first run is the baseline A; every later run B is compared with it, metric b
 problems both contain (matched by ``task_id``). Differences are ``B - A``. Per metric:
 
 - means of A and B, the paired difference with a normal 95% CI (clustered SE when problems share a
-  source cluster) and a percentile paired-bootstrap CI;
+  source cluster) and a percentile paired-bootstrap CI (resampling clusters when they are shared);
 - McNemar's exact test when both runs' per-problem values are 0/1, else the sign-flip permutation test;
 - the Pearson correlation of per-problem scores;
 - power: the minimum detectable difference at this n (80% power), and the n needed for ``delta``;
@@ -127,7 +127,7 @@ def _one_metric(
     delta: float | None,
 ) -> MetricComparison:
     diff = paired_difference(x, y, clusters=clusters)
-    boot = paired_bootstrap(x, y, rng=rng, n_resamples=n_bootstrap)
+    boot = paired_bootstrap(x, y, rng=rng, n_resamples=n_bootstrap, clusters=clusters)
     test = (
         mcnemar_exact(x, y)
         if is_binary(x) and is_binary(y)

@@ -112,24 +112,33 @@ def paired_bootstrap(
     rng: np.random.Generator,
     n_resamples: int = 10_000,
     confidence: float = 0.95,
+    clusters: ArrayLike | None = None,
     batch: int = 256,
 ) -> BootstrapResult:
     """Paired bootstrap over problems: resample indices, recompute ``mean(b*) - mean(a*)``.
 
     The percentile CI equals ``scipy.stats.bootstrap((a, b), ..., paired=True, method='percentile')``
-    up to Monte Carlo error. Draws come only from ``rng``.
+    up to Monte Carlo error. When ``clusters`` is given and some cluster holds several problems, whole
+    clusters are resampled instead (the mean is the resampled clusters' total over their problem count),
+    which keeps the within-cluster correlation. Draws come only from ``rng``.
     """
     x, y = _pair(a, b)
     if n_resamples < 2:
         raise ValueError(f"n_resamples must be at least 2, got {n_resamples}")
     d = y - x
+    sizes = np.ones(d.size)
+    if has_shared_clusters(clusters):
+        _, codes = np.unique(np.asarray(clusters), return_inverse=True)
+        sizes = np.bincount(codes).astype(float)
+        d = np.bincount(codes, weights=d)
     n = d.size
-    index_dtype = np.int32 if n < 2**31 else np.int64
+    index_dtype = np.uint16 if n < 2**16 else np.int64
     means = np.empty(n_resamples)
+    clustered = not np.all(sizes == 1)
     for start in range(0, n_resamples, batch):
         stop = min(start + batch, n_resamples)
         idx = rng.integers(0, n, size=(stop - start, n), dtype=index_dtype)
-        means[start:stop] = d[idx].mean(axis=1)
+        means[start:stop] = d[idx].sum(axis=1) / sizes[idx].sum(axis=1) if clustered else d[idx].mean(axis=1)
     tail = (1 - confidence) / 2
     lo, hi = np.quantile(means, [tail, 1 - tail])
     return BootstrapResult(

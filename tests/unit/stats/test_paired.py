@@ -109,3 +109,16 @@ def test_paired_difference_closed_form_and_clusters() -> None:
 def test_paired_inputs_are_validated() -> None:
     with pytest.raises(ValueError, match="equal length"):
         paired_difference([1, 2, 3], [1, 2])
+
+
+def test_cluster_bootstrap_tracks_the_clustered_se() -> None:
+    rng = np.random.default_rng(8)
+    clusters = np.repeat(np.arange(60), 5)
+    shared = np.repeat(rng.normal(0, 0.3, 60), 5)
+    a = rng.uniform(size=300)
+    b = a + shared + rng.normal(0, 0.1, 300)
+    clustered = paired_difference(a, b, clusters=clusters)
+    boot = paired_bootstrap(a, b, rng=np.random.default_rng(1), n_resamples=3000, clusters=clusters)
+    naive = paired_bootstrap(a, b, rng=np.random.default_rng(1), n_resamples=3000)
+    assert boot.se == pytest.approx(clustered.se, rel=0.1)
+    assert naive.se < 0.7 * boot.se
