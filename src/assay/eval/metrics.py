@@ -112,6 +112,19 @@ def em_cceval(prediction: str, reference: str, *, prompt: str = "", language: st
     return int(_nonempty_lines(_remove_comments(prediction)) == _nonempty_lines(_remove_comments(reference)))
 
 
+def cceval_postprocess(prediction: str, *, prompt: str = "", language: str = "python") -> str:
+    """CCEval's processed prediction (what its ES and identifier match see): one statement, comments
+    removed, non-empty stripped lines joined by ``\n``. On a truncation failure the raw prediction is kept."""
+    try:
+        if language == "python":
+            prediction = _python_one_statement(prompt, prediction)
+        elif language in {"java", "csharp", "typescript", "javascript"}:
+            prediction = _bracket_one_statement(prediction)
+    except Exception:  # noqa: BLE001 - CCEval keeps the raw completion on any failure
+        pass
+    return "\n".join(_nonempty_lines(_remove_comments(prediction)))
+
+
 def em_repobench(prediction: str, reference: str) -> int:
     """RepoBench exact match: ``pred.split() == gt.split()``."""
     return int(prediction.split() == reference.split())

@@ -2,7 +2,8 @@
 and SAFIM. Each reads a JSONL file with the benchmark's documented fields (``--data FILE``) and scores
 by matching, with the metric variant pinned to that benchmark's harness (evaluation-reference.md §2):
 
-- ``cceval``: fields ``prompt``, ``groundtruth``, ``metadata`` (``task_id``, ``repository``, ``file``),
+- ``cceval``: the prediction is CCEval-processed first (one statement, comments removed, stripped
+  lines). Fields ``prompt``, ``groundtruth``, ``metadata`` (``task_id``, ``repository``, ``file``),
   optional ``right_context``, ``crossfile_context.text``. Metrics ``em_cceval``, ``edit_similarity``
   (stripped), ``identifier_em``, ``identifier_f1``. Clustered on the repository.
   ``retrieval=True`` prepends the cross-file context; ``fim=True`` sends ``right_context`` as suffix.
@@ -21,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import RequestInvalid
-from assay.eval.metrics import edit_similarity, em_cceval, em_repobench, identifier_em, identifier_f1
+from assay.eval.metrics import (
+    cceval_postprocess,
+    edit_similarity,
+    em_cceval,
+    em_repobench,
+    identifier_em,
+    identifier_f1,
+)
 from assay.eval.tasks.base import Problem, Score, Task, read_jsonl, require
 from assay.eval.tasks.registry import register
 from assay.languages import detect_language
@@ -73,6 +81,9 @@ class CrossCodeEval(MatchTask):
                                cluster=str(meta.get("repository", meta.get("task_id", n))),
                                file_name=file or None, data={"original_prompt": row["prompt"]}))
         return out
+
+    def postprocess(self, problem: Problem, completion: str) -> str:
+        return cceval_postprocess(completion, prompt=problem.data["original_prompt"], language=problem.language)
 
     def score(self, problem: Problem, completion: str) -> Score:
         lang = problem.language

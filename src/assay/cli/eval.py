@@ -1,0 +1,179 @@
+"""``assay eval`` and ``assay report``: thin typer commands over ``assay.eval``.
+
+The integrator wires them into the main app::
+
+    app.command("eval")(eval_command)
+    app.command("report")(report_command)
+
+(or ``app.add_typer(eval_app)``, which holds both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from assay.errors import AssayError
+
+eval_app = typer.Typer(help="Evaluate models on benchmarks and report stored runs.", no_args_is_help=True,
+                       pretty_exceptions_enable=False)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(2)
+
+
+def _parse_ks(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(sorted({int(k) for k in text.split(",") if k.strip()}))
+    except ValueError:
+        raise _fail(f"--k must be comma-separated integers, got {text!r}") from None
+    if not ks or ks[0] < 1:
+        raise _fail(f"--k values must be positive integers, got {text!r}")
+    return ks
+
+
+def _parse_options(pairs: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise _fail(f"--option takes KEY=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        lowered = value.lower()
+        out[key.strip()] = True if lowered == "true" else False if lowered == "false" else (
+            int(value) if value.lstrip("-").isdigit() else value)
+    return out
+
+
+def eval_command(
+    task: Annotated[str | None, typer.Argument(help="Task name (see --list).")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="A model configured in assay.yaml.")] = None,
+    via_gateway: Annotated[str | None, typer.Option("--via-gateway", help="URL of a running assay gateway.")] = None,
+    gateway_api: Annotated[str, typer.Option("--gateway-api", help="openai (/v1/completions) or gitlab (/v2/code/completions).")] = "openai",
+    samples: Annotated[Path | None, typer.Option("--samples", help="Score a JSONL of task_id + completion instead of generating.")] = None,
+    reference: Annotated[bool, typer.Option("--reference", help="Score the tasks' canonical solutions (checks data and sandbox).")] = False,
+    n: Annotated[int, typer.Option("--n", help="Samples per problem.")] = 1,
+    k: Annotated[str, typer.Option("--k", help="pass@k values, e.g. 1,10,100.")] = "1,10,100",
+    temperature: Annotated[float, typer.Option("--temperature")] = 0.0,
+    top_p: Annotated[float, typer.Option("--top-p")] = 1.0,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Default: the task's.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N problems.")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Samples in flight at once.")] = 4,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed of sampled generations.")] = 0,
+    data: Annotated[str | None, typer.Option("--data", help="Task data file (or repository for repo-fim).")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-O", help="Task option KEY=VALUE (repeatable).")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="Default: derived from the settings, so reruns resume.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL or SQLite file (default $ASSAY_DB or ./assay-runs.db).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="assay.yaml to read.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    list_tasks: Annotated[bool, typer.Option("--list", help="List the tasks and exit.")] = False,
+) -> None:
+    """Evaluate a model (in-process pipeline, a running gateway, or a samples file) on a benchmark task."""
+    from assay.eval.tasks import get_task, task_help
+
+    if list_tasks or task is None:
+        for name, text in task_help().items():
+            console.print(f"[bold]{name}[/]  {text}")
+        return
+    sources = [x for x in (samples is not None, via_gateway is not None, reference) if x]
+    if len(sources) > 1:
+        raise _fail("choose one of --samples, --via-gateway and --reference")
+    ks = _parse_ks(k)
+    try:
+        result = _run(task, model, via_gateway, gateway_api, samples, reference, n, ks, temperature, top_p,
+                      max_tokens, limit, workers, seed, data, _parse_options(option or []), run_id, db, config,
+                      as_json, get_task)
+    except AssayError as exc:
+        raise _fail(exc.message) from None
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        from assay.eval.report import print_table
+
+        print_table([result], console)
+        console.print(f"run id: [bold]{result.run_id}[/] (assay report {result.run_id})")
+
+
+def _run(task_name, model, via_gateway, gateway_api, samples, reference, n, ks, temperature, top_p, max_tokens,  # noqa: ANN001, ANN202, PLR0913
+         limit, workers, seed, data, options, run_id, db, config, as_json, get_task):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from assay.eval.generate import GatewayGenerator, PipelineGenerator, ReferenceGenerator, SamplesFile
+    from assay.eval.runner import EvalOptions, run_eval
+    from assay.eval.store import RunStore
+
+    if data is not None:
+        options = {"path": data, **options}
+    task = get_task(task_name, **options)
+    if samples is not None:
+        generator = SamplesFile(samples)
+    elif reference:
+        generator = ReferenceGenerator()
+    elif via_gateway is not None:
+        if gateway_api not in ("openai", "gitlab"):
+            raise _fail(f"--gateway-api must be openai or gitlab, got {gateway_api!r}")
+        generator = GatewayGenerator(via_gateway, model=model, api=gateway_api)
+    else:
+        from assay.config import load_settings
+
+        generator = PipelineGenerator(load_settings(config), model)
+    opts = EvalOptions(n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens, limit=limit,
+                       workers=workers, seed=seed, ks=ks)
+    store = RunStore(db)
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err_console, disable=as_json, transient=False) as bar:
+            bar_id = bar.add_task(task.name, total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(bar_id, completed=done, total=total)
+
+            return asyncio.run(run_eval(task, generator, store, opts, run_id=run_id, progress=progress))
+    finally:
+        store.close()
+
+
+def report_command(
+    runs: Annotated[list[str], typer.Argument(help="Run id(s) printed by assay eval.")],
+    db: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL or SQLite file (default $ASSAY_DB or ./assay-runs.db).")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="HTML file to write (default assay-report-<run>.html; one run).")] = None,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Only print the table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Print a stored run's scores (± 95 % CI) and write a self-contained HTML report."""
+    from assay.eval.report import load_report, print_table, write_html
+    from assay.eval.store import RunStore
+
+    if html is not None and len(runs) > 1:
+        raise _fail("--html names one file; give one run, or leave --html out")
+    try:
+        store = RunStore(db)
+        try:
+            reports = [load_report(r, store) for r in runs]
+        finally:
+            store.close()
+    except AssayError as exc:
+        raise _fail(exc.message) from None
+    written = []
+    if not no_html:
+        for rep in reports:
+            written.append(str(write_html(rep, html or Path(f"assay-report-{rep.run.id}.html"))))
+    if as_json:
+        typer.echo(json.dumps([rep.result.as_dict() | {"html": path} for rep, path in
+                                       zip(reports, written or [None] * len(reports), strict=True)]))
+        return
+    print_table([rep.result for rep in reports], console)
+    for path in written:
+        console.print(f"HTML report: {path}")
+
+
+eval_app.command("eval")(eval_command)
+eval_app.command("report")(report_command)
