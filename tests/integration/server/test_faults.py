@@ -4,20 +4,20 @@ never a traceback, and keeps serving.
 
 Slow and failing upstreams are echo providers (``delay_s``, ``fail_status``). The unexpected-exception
 case needs an engine bug, which cannot be provoked through real parts: ``ExplodingEngine`` wraps the
-real Engine and raises ``RuntimeError`` for one model name only.
+real Engine and raises ``RuntimeError`` for one model name only (before any text, or mid-stream).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import openai
 import pytest
 
 from assay.config import Settings
-from assay.pipeline.engine import Engine
+from assay.pipeline.engine import Engine, StreamChunk
 from assay.pipeline.types import CompletionInput, CompletionResult
 from tests.support.live_server import LiveServer, live_server
 
@@ -39,6 +39,16 @@ class ExplodingEngine(Engine):
         if inp.model == "explode":
             raise RuntimeError("kaboom: /secret/path line 42")
         return await super().complete(inp)
+
+    def stream_complete(self, inp: CompletionInput) -> AsyncIterator[StreamChunk | CompletionResult]:
+        if inp.model != "explode":
+            return super().stream_complete(inp)
+
+        async def breaks_mid_stream() -> AsyncIterator[StreamChunk | CompletionResult]:
+            yield StreamChunk("partial ")
+            raise RuntimeError("kaboom mid-stream")
+
+        return breaks_mid_stream()
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +157,14 @@ def test_openai_routes_use_openai_error_shape(server: LiveServer, http: httpx.Cl
     r = http.post("/v1/completions", content=b"[", headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["error"]["message"].startswith("body: malformed JSON")
     assert client.completions.create(model="good", prompt="y = ").choices[0].text == "x = 1"
+
+
+def test_error_after_the_stream_started(server: LiveServer, http: httpx.Client) -> None:
+    r = http.post("/v2/code/completions", json={**body("explode"), "stream": True})
+    assert r.status_code == 200 and r.text == "partial "
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="x", max_retries=0)
+    stream = client.completions.create(model="explode", prompt="x", suffix="", stream=True)
+    with pytest.raises(openai.APIError, match="RuntimeError"):
+        for _ in stream:
+            pass
+    assert_good(http)

@@ -85,7 +85,7 @@ def to_completion_input(req: CompletionRequest) -> CompletionInput:
     return CompletionInput(
         prefix=prompt,
         suffix=req.suffix or "",
-        model=req.model,
+        model=req.model or None,
         overrides=req.overrides(),
         raw_prompt=None if fim else prompt,
         postprocess=fim,
@@ -100,7 +100,7 @@ def to_chat_input(req: ChatCompletionRequest) -> ChatInput:
         messages.append(ChatMessage(role="system" if m.role == "developer" else m.role, content=text))
     return ChatInput(
         messages=tuple(messages),
-        model=req.model,
+        model=req.model or None,
         overrides=req.overrides(req.max_completion_tokens or req.max_tokens),
     )
 
