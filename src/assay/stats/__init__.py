@@ -19,4 +19,5 @@ Modules:
 - ``scores``: per-problem score files of offline runs.
 - ``compare``: the ``assay compare`` analysis and the quality / latency / cost Pareto frontier.
 - ``plots`` and ``report``: matplotlib figures and the Markdown / HTML decision report.
+- ``serialize``: result dataclasses to JSON-ready values.
 """

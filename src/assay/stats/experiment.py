@@ -124,8 +124,11 @@ def sample_ratio_mismatch(
     """``sum (O - N w)^2 / (N w)`` with arms - 1 degrees of freedom (GrowthBook ``check_srm``)."""
     arms = list(counts)
     w = np.array([1.0] * len(arms) if weights is None else [float(weights.get(a, 0.0)) for a in arms])
-    if len(arms) < 2 or np.any(w <= 0):
-        raise ValueError("an SRM check needs at least 2 arms, each with a positive planned weight")
+    if len(arms) < 2:
+        raise ValueError("an SRM check needs at least 2 arms")
+    unplanned = [a for a, x in zip(arms, w, strict=True) if x <= 0]
+    if unplanned:
+        raise ValueError(f"arm(s) {', '.join(unplanned)} have users but no positive planned weight")
     observed = np.array([counts[a] for a in arms], dtype=float)
     expected = observed.sum() * w / w.sum()
     stat = float(np.sum((observed - expected) ** 2 / expected))

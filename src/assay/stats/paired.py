@@ -132,12 +132,11 @@ def paired_bootstrap(
         sizes = np.bincount(codes).astype(float)
         d = np.bincount(codes, weights=d)
     n = d.size
-    index_dtype = np.uint16 if n < 2**16 else np.int64
     means = np.empty(n_resamples)
     clustered = not np.all(sizes == 1)
     for start in range(0, n_resamples, batch):
         stop = min(start + batch, n_resamples)
-        idx = rng.integers(0, n, size=(stop - start, n), dtype=index_dtype)
+        idx = rng.integers(0, n, size=(stop - start, n))
         means[start:stop] = d[idx].sum(axis=1) / sizes[idx].sum(axis=1) if clustered else d[idx].mean(axis=1)
     tail = (1 - confidence) / 2
     lo, hi = np.quantile(means, [tail, 1 - tail])

@@ -65,6 +65,8 @@ def test_srm_equals_scipy_chisquare() -> None:
     assert result.p_value == pytest.approx(ref.pvalue)
     assert not result.mismatch
     assert sample_ratio_mismatch({"a": 5400, "b": 4600}).mismatch
+    with pytest.raises(ValueError, match="arm"):
+        sample_ratio_mismatch({"a": 10, "b": 12}, {"a": 1.0})
 
 
 def test_clear_win_ships_with_reasons() -> None:
