@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from assay.errors import RequestInvalid
 
-from ._mechanism import MECHANISMS, check_files, isolation_available, make_plan, stdin_fd
+from ._mechanism import MECHANISMS, Unreachable, check_files, isolation_available, make_plan, stdin_fd
 from ._pool import run_warm, warm_pool_available
 from ._run import run_plan
-from ._types import ExecutionResult, Limits
+from ._types import ExecutionResult, Limits, Outcome
 
 NO_FILES: Mapping[str, str | bytes] = types.MappingProxyType({})
 
@@ -36,7 +36,11 @@ def execute(
     mechanism = isolation or isolation_available()
     if mechanism not in MECHANISMS:
         raise RequestInvalid(f"{mechanism!r} is not one of {', '.join(MECHANISMS)}", field="isolation")
-    plan = make_plan(mechanism, command, check_files(files), limits)
+    checked = check_files(files)
+    try:
+        plan = make_plan(mechanism, command, checked, limits)
+    except Unreachable as exc:
+        return ExecutionResult(Outcome.SANDBOX_ERROR, None, "", str(exc), 0.0, mechanism)
     return run_plan(plan, limits, stdin_fd(stdin))
 
 

@@ -47,7 +47,8 @@ class Plan:
     host_dir: str | None = None
     """A host temporary directory to delete afterwards (unshare, rlimits-only)."""
     status_fd: int | None = None
-    """Read end of bubblewrap's ``--json-status-fd``: it names the child's pid once the sandbox is up."""
+    """Read end of the start marker: one byte arrives just before the program itself is executed, so
+    without it the sandbox (not the program) failed; nothing the program does can take it back."""
     _parent_fds: list[int] = field(default_factory=list)
 
     def close_parent_fds(self) -> None:
@@ -100,6 +101,19 @@ def rlimit_args(limits: Limits) -> list[str]:
         "--core=0",
         "--",
     ]
+
+
+def marker_args(fd: int) -> list[str]:
+    """A shell step that writes the start marker and executes the program in its place. (The program
+    inherits the pipe: harmless, the marker is already written; dash cannot close fds above 9.)"""
+    return ["sh", "-c", f'printf x >/proc/self/fd/{fd} && exec "$@"', "sh"]
+
+
+def _marker_pipe() -> tuple[int, int]:
+    """The start-marker pipe, writable by the throw-away uid through /proc/self/fd."""
+    read_end, write_end = os.pipe()
+    os.fchmod(write_end, 0o602)
+    return read_end, write_end
 
 
 def drop_args(uid: int) -> list[str]:
@@ -189,17 +203,16 @@ def bwrap_plan(command: Sequence[str], files: dict[str, bytes], limits: Limits, 
         fd = _memfd(name, data)
         fds.append(fd)
         argv += ["--perms", "0644" if zygote else "0666", "--file", str(fd), f"{SANDBOX_DIR}/{name}"]
-    status_r, status_w = os.pipe()
-    fds.append(status_w)
-    plan.status_fd = status_r
-    argv += ["--json-status-fd", str(status_w), "--chdir", SANDBOX_DIR, "--clearenv"]
+    plan.status_fd, marker = _marker_pipe()
+    fds.append(marker)
+    argv += ["--chdir", SANDBOX_DIR, "--clearenv"]
     for key, value in clean_env(SANDBOX_DIR).items():
         argv += ["--setenv", key, value]
     if zygote:
         argv += ["--cap-drop", "ALL"] + [arg for cap in ZYGOTE_CAPS for arg in ("--cap-add", cap)]
         argv += ["--", *command]
     else:
-        argv += ["--", *(drop_args(uid) if uid is not None else []), *rlimit_args(limits), *command]
+        argv += ["--", *(drop_args(uid) if uid is not None else []), *rlimit_args(limits), *marker_args(marker), *command]
     plan.pass_fds = tuple(fds)
     plan._parent_fds = fds
     return plan
@@ -224,15 +237,35 @@ def host_plan(mechanism: str, command: Sequence[str], files: dict[str, bytes], l
     """unshare (new net/pid/ipc/uts namespaces, no private filesystem view) or rlimits-only; both run in
     a host temporary directory, as a throw-away uid when we are root."""
     uid = fresh_uid()
+    if uid is not None:
+        _check_reachable(command)
     home = _host_dir(files, uid)
+    status_fd, marker = _marker_pipe()
     argv: list[str] = []
     if mechanism == UNSHARE:
         argv += ["unshare", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
         argv += ["--mount", "--mount-proc"] if uid is not None else ["--user"]
     if uid is not None:
         argv += drop_args(uid)
-    argv += rlimit_args(limits) + list(command)
-    return Plan(mechanism, argv, cwd=home, uid=uid, host_dir=home)
+    argv += rlimit_args(limits) + marker_args(marker) + list(command)
+    plan = Plan(mechanism, argv, pass_fds=(marker,), cwd=home, uid=uid, host_dir=home, status_fd=status_fd)
+    plan._parent_fds = [marker]
+    return plan
+
+
+class Unreachable(Exception):
+    """The program's executable cannot be reached by the sandbox's unprivileged uid."""
+
+
+def _check_reachable(command: Sequence[str]) -> None:
+    exe = command[0] if os.path.isabs(command[0]) else shutil.which(command[0]) if "/" not in command[0] else None
+    if exe is None:
+        return
+    path = PurePosixPath(os.path.realpath(exe))
+    for directory in path.parents:
+        if os.path.isdir(directory) and not os.stat(directory).st_mode & 0o001:
+            raise Unreachable(f"{exe} is not reachable by the sandbox's unprivileged uid ({directory} is closed "
+                              "to other users); install bubblewrap or use an interpreter outside it")
 
 
 def make_plan(mechanism: str, command: Sequence[str], files: dict[str, bytes], limits: Limits) -> Plan:

@@ -79,7 +79,7 @@ def child(request, workdir, out_w, err_w):
     try:
         os.execvp(command[0], command)
     except OSError as exc:
-        os.write(2, f"prlimit: failed to execute {command[0]}: {exc.strerror}\n".encode())
+        os.write(2, f"{command[0]}: {exc.strerror}\n".encode())
     os._exit(127)
 
 
