@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Literal
 
 from assay.config import Settings
 from assay.errors import AssayError, ConfigError
@@ -105,8 +106,8 @@ class Engine:
             infos.append(ModelInfo(config.name, config.provider, spec.family, spec.context_length))
         return infos
 
-    async def _provider(self, name: str | None, feature: str) -> Provider:
-        config = self.settings.model(name) if name is not None else self.settings.model_for(feature)  # type: ignore[arg-type]
+    async def _provider(self, name: str | None, feature: Literal["code_completions", "chat"]) -> Provider:
+        config = self.settings.model(name) if name is not None else self.settings.model_for(feature)
         if not self._started:
             await self.start()
         provider = self._providers.get(config.name)

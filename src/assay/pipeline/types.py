@@ -79,8 +79,9 @@ class Trace:
     """Post-processing mode decided from the cursor: ``single`` or ``multi`` (None when skipped)."""
     budget: dict[str, Any] = field(default_factory=dict)
     """Token budget: ``{"counted_with", "total", "suffix", "context", "prefix_tokens", "suffix_tokens",
-    "context_tokens", "prefix_truncated", "suffix_truncated"}``; ``counted_with`` is ``tokenizer`` or
-    the chars-per-token estimate used for remote models without one."""
+    "context_tokens", "prefix_truncated", "suffix_truncated", "timeout_s"}`` (``{"counted_with",
+    "raw_prompt", "timeout_s"}`` for client-built prompts); ``counted_with`` is ``tokenizer`` or the
+    chars-per-token estimate used for remote models without one."""
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
