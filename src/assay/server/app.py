@@ -15,7 +15,7 @@ from assay.config import Settings
 from assay.pipeline.engine import Engine
 from assay.server.errors import install_error_handlers
 from assay.server.middleware import BodyLimitMiddleware, CatchAllMiddleware, ProcessTimeMiddleware
-from assay.server.routes import gitlab, llamacpp, monitoring, openai, traces
+from assay.server.routes import chat_features, gitlab, llamacpp, monitoring, openai, prompts, traces
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -45,6 +45,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"], allow_headers=["*"],
                            expose_headers=["X-Assay-Trace-Id", "X-Process-Time", "X-Streaming-Format"])
     app.add_middleware(ProcessTimeMiddleware)
-    for module in (openai, gitlab, llamacpp, monitoring, traces):
+    for module in (openai, gitlab, llamacpp, monitoring, traces, prompts, chat_features):
         app.include_router(module.router)
     return app

@@ -72,3 +72,9 @@ def test_bad_infill_body_is_422_and_unknown_model_404(http: httpx.Client) -> Non
     assert {e["loc"][-1] for e in r.json()["detail"]} == {"input_prefix", "n_predict"}
     r = http.post("/infill", json={"model": "nope", "input_prefix": "x"})
     assert r.status_code == 404 and "coder, parrot" in r.json()["detail"]
+
+
+def test_a_prefix_over_the_context_window_is_reported_truncated(http: httpx.Client) -> None:
+    short = http.post("/infill", json={"input_prefix": "x = 1\n", "input_suffix": ""}).json()
+    long = http.post("/infill", json={"input_prefix": "x = 1\n" * 5000, "input_suffix": ""}).json()
+    assert short["truncated"] is False and long["truncated"] is True

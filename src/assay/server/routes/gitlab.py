@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from assay.languages import detect_language
 from assay.pipeline.engine import ChatInput
-from assay.pipeline.types import CompletionInput
+from assay.pipeline.types import CompletionInput, Trace
 from assay.server import calls
 from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, require_model, settings_of
 from assay.server.protocol.gitlab import (
@@ -37,16 +38,23 @@ from assay.types import Choice, Usage
 router = APIRouter(tags=["gitlab"])
 
 
+@dataclass(frozen=True)
 class _Answer:
     """The engine's answer to a GitLab request, whichever path (completion or chat) produced it."""
 
-    def __init__(self, choices: tuple[Choice, ...], model: str, lang: str | None, usage: Usage,
-                 trace_id: str | None, engine_name: str) -> None:
-        self.choices = [SuggestionChoice(text=c.text, index=c.index) for c in choices if c.text]
-        self.usage = usage
-        self.trace_id = trace_id
-        self.meta = ModelMeta(engine=engine_name, name=model, lang=lang, tokens_consumption_metadata=TokensConsumption(
-            input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens))
+    choices: list[SuggestionChoice]
+    meta: ModelMeta
+    trace_id: str | None
+
+    @classmethod
+    def build(cls, choices: tuple[Choice, ...], model: str, engine: str, lang: str | None, usage: Usage,
+              trace: Trace | None) -> _Answer:
+        context_tokens = sum(int(c.get("tokens", 0)) for c in trace.context) if trace else 0
+        tokens = TokensConsumption(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens,
+                                   context_tokens_sent=context_tokens, context_tokens_used=context_tokens)
+        return cls(choices=[SuggestionChoice(text=c.text, index=c.index) for c in choices if c.text],
+                   meta=ModelMeta(engine=engine, name=model, lang=lang, tokens_consumption_metadata=tokens),
+                   trace_id=trace.id if trace else None)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -74,12 +82,12 @@ async def _answer(request: Request, inp: CompletionInput | ChatInput, file_name:
     engine, budget = engine_of(request), budget_of(request)
     if isinstance(inp, CompletionInput):
         result = await calls.complete(engine, inp, budget)
-        return _Answer(result.choices, result.model, result.language, result.usage, result.trace.id,
-                       _provider(request, result.model))
+        return _Answer.build(result.choices, result.model, _provider(request, result.model), result.language,
+                             result.usage, result.trace)
     gen = await calls.chat(engine, inp, budget)
     model = gen.model or _model_name(request, inp)
     lang = detect_language(file_name)
-    return _Answer(gen.choices, model, lang.id if lang else None, gen.usage, None, _provider(request, model))
+    return _Answer.build(gen.choices, model, _provider(request, model), lang.id if lang else None, gen.usage, None)
 
 
 async def _text_stream(request: Request, inp: CompletionInput | ChatInput) -> calls.Primed:

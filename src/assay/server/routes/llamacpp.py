@@ -35,7 +35,8 @@ def _response(result: CompletionResult | None, model: str, elapsed_s: float) -> 
     choice = result.choices[0] if result.choices else None
     predicted = result.usage.completion_tokens
     ms = elapsed_s * 1000
-    prompt_ms = next((t.ms for t in result.trace.timings if t.stage not in ("decode", "postprocess")), 0.0)
+    prompt_ms = sum(t.ms for t in result.trace.timings if t.stage not in ("decode", "postprocess"))
+    decode_ms = sum(t.ms for t in result.trace.timings if t.stage == "decode") or ms
     return InfillResponse(
         content=choice.text if choice else "",
         model=result.model,
@@ -44,8 +45,10 @@ def _response(result: CompletionResult | None, model: str, elapsed_s: float) -> 
         stopped_limit=choice is None or choice.finish_reason is not FinishReason.STOP,
         tokens_predicted=predicted,
         tokens_evaluated=result.usage.prompt_tokens,
+        truncated=bool(result.trace.budget.get("prefix_truncated") or result.trace.budget.get("suffix_truncated")),
         timings=Timings(prompt_n=result.usage.prompt_tokens, prompt_ms=prompt_ms, predicted_n=predicted,
-                        predicted_ms=ms, predicted_per_second=predicted / elapsed_s if elapsed_s > 0 else 0.0),
+                        predicted_ms=decode_ms,
+                        predicted_per_second=predicted * 1000 / decode_ms if decode_ms > 0 else 0.0),
     )
 
 

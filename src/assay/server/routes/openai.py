@@ -36,6 +36,7 @@ from assay.server.protocol.openai import (
     to_chat_input,
     to_completion_input,
 )
+from assay.server.routes.chat_features import feature_chat_input, is_feature_model
 from assay.types import Generation
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -108,8 +109,11 @@ async def completions(body: CompletionRequest, request: Request) -> object:
 @router.post("/chat/completions", response_model=ChatCompletionResponse)
 async def chat_completions(body: ChatCompletionRequest, request: Request) -> object:
     engine, budget = engine_of(request), budget_of(request)
-    require_model(request, body.model)
-    inp = to_chat_input(body)
+    if is_feature_model(body.model):
+        inp = feature_chat_input(request, body)
+    else:
+        require_model(request, body.model)
+        inp = to_chat_input(body)
     created = int(time.time())
     cid = f"chatcmpl-{calls.new_trace_id()}"
     if not body.stream:
