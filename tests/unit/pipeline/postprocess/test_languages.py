@@ -60,7 +60,14 @@ CASES = {
         "t.ts", "const total: number = items.reduce(", ");\n",
         "(acc, x) => acc + x, 0);\nconsole.log(total);\n", "(acc, x) => acc + x, 0",
         ("single_line", "suffix_overlap")),
+    "typescript-empty-block": Case(
+        "t.ts", "class Stack<T> {\n  private items: T[] = [];\n  push(item: T): void {\n    ", "\n  }\n}\n",
+        "this.items.push(item);\n  }\n  pop(): T | undefined {\n    return this.items.pop();\n  }\n}\n",
+        "this.items.push(item);", ("truncate_syntax", "suffix_overlap")),
     # Go
+    "go-single-line": Case(
+        "main.go", "package main\n\nfunc main() {\n\tfmt.Println(", ")\n}\n",
+        "\"hello\")\n\tos.Exit(0)\n", "\"hello\"", ("single_line", "suffix_overlap")),
     "go-if-block": Case(
         "main.go", "package main\n\nfunc check(err error) {\n\tif err != nil {", "\n}\n",
         "\n\t\tpanic(err)\n\t}\n\tfmt.Println(\"ok\")\n}\n", "\n\t\tpanic(err)\n\t}", ("truncate_syntax",)),
@@ -111,6 +118,9 @@ CASES = {
     "ruby-block": Case(
         "test.rb", "[1, 2, 3].each do |x|", "\n",
         "\n  puts x\nend\nputs 'done'\n", "\n  puts x\nend", ("truncate_syntax",)),
+    "ruby-end-in-suffix": Case(
+        "test.rb", "def hello_world\n  ", "\nend\n",
+        "puts 'hello world'\nend\n", "puts 'hello world'", ("truncate_syntax", "suffix_overlap")),
     # PHP
     "php-function": Case(
         "index.php", "<?php\nfunction greet($name) {", "\n",
