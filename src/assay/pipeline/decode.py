@@ -4,6 +4,8 @@ module bounds the whole call by the model's timeout and feeds the raw deltas thr
 ``stream_within`` turns an overrun into ``ProviderTimeout`` (and any foreign exception a provider lets
 escape into ``ProviderError``). ``DecodeState`` keeps each choice's raw text, runs the incremental
 post-processor, and says when every choice's unit has ended so the caller can stop decoding.
+Replies of FIM-as-chat models are released whole at the end (the answer is extracted from the reply
+first); with ``postprocess=False`` raw deltas pass straight through.
 """
 
 from __future__ import annotations
