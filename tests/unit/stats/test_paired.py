@@ -122,3 +122,23 @@ def test_cluster_bootstrap_tracks_the_clustered_se() -> None:
     naive = paired_bootstrap(a, b, rng=np.random.default_rng(1), n_resamples=3000)
     assert boot.se == pytest.approx(clustered.se, rel=0.1)
     assert naive.se < 0.7 * boot.se
+
+
+def test_discrete_bootstrap_agrees_with_scipy() -> None:
+    """Pass/fail outcomes take the multinomial path; it must match index resampling in distribution."""
+    rng = np.random.default_rng(9)
+    a = (rng.uniform(size=400) < 0.45).astype(float)
+    b = np.where(rng.uniform(size=400) < 0.3, 1 - a, a)
+    boot = paired_bootstrap(a, b, rng=np.random.default_rng(1), n_resamples=4000)
+    ref = stats.bootstrap(
+        (a, b),
+        lambda x, y, axis: y.mean(axis=axis) - x.mean(axis=axis),
+        paired=True,
+        method="percentile",
+        n_resamples=4000,
+        rng=np.random.default_rng(2),
+    )
+    d = b - a
+    assert boot.ci[0] == pytest.approx(ref.confidence_interval.low, abs=0.006)
+    assert boot.ci[1] == pytest.approx(ref.confidence_interval.high, abs=0.006)
+    assert boot.se == pytest.approx(d.std(ddof=0) / np.sqrt(400), rel=0.05)
