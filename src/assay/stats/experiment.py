@@ -261,6 +261,8 @@ def compare_arm(
     seq = sequential(effect, alpha=settings.alpha, n_star=settings.n_star)
     guardrails = _guardrails(a, b, settings, rng)
     verdict, reasons = _verdict(seq, guardrails, settings)
+    if lift_cuped is not None:
+        reasons[0] += f" (CUPED on pre-period acceptance, theta {effect.theta:.3g})"
     return ArmComparison(arm, control, lift, lift_cuped, seq, effect.theta, guardrails, verdict, reasons)
 
 
