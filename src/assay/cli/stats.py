@@ -21,7 +21,7 @@ from rich.table import Table
 
 from assay.errors import AssayError
 
-console = Console()
+console = Console(width=None if Console().is_terminal else 140)
 err_console = Console(stderr=True)
 
 experiment_app = typer.Typer(help="Analyse online experiments on live suggestions.", no_args_is_help=True)
@@ -38,6 +38,13 @@ def _print_json(data: Any) -> None:
 
 def _fmt(x: float | None, digits: int = 4) -> str:
     return "–" if x is None or x != x else f"{x:.{digits}g}"
+
+
+TEST_NAMES = {
+    "mcnemar_exact": "McNemar",
+    "sign_flip_permutation": "sign-flip",
+    "sign_flip_permutation_exact": "sign-flip (exact)",
+}
 
 
 def compare_command(
@@ -113,10 +120,10 @@ def compare_command(
         table = Table(title=f"{pair.b} vs {pair.a} on {pair.n} shared problems (diff = B − A)")
         for col in (
             "metric",
-            "subgroup",
+            "problems",
             "A",
             "B",
-            "diff",
+            "B − A",
             "95% CI",
             "test",
             "p",
@@ -129,22 +136,24 @@ def compare_command(
         for m in pair.metrics:
             table.add_row(
                 m.metric,
-                m.subgroup,
-                _fmt(m.a),
-                _fmt(m.b),
-                _fmt(m.diff),
-                f"[{_fmt(m.ci95[0])}, {_fmt(m.ci95[1])}]",
-                m.test,
-                _fmt(m.p_value, 3),
-                _fmt(m.p_holm, 3),
-                _fmt(m.p_bh, 3),
+                m.subgroup.removeprefix("language="),
+                _fmt(m.a, 3),
+                _fmt(m.b, 3),
+                _fmt(m.diff, 3),
+                f"[{_fmt(m.ci95[0], 3)}, {_fmt(m.ci95[1], 3)}]",
+                TEST_NAMES.get(m.test, m.test),
+                _fmt(m.p_value, 2),
+                _fmt(m.p_holm, 2),
+                _fmt(m.p_bh, 2),
                 _fmt(m.correlation, 2),
-                _fmt(m.mdd),
+                _fmt(m.mdd, 3),
             )
         console.print(table)
         needed = {m.metric: m.n_needed for m in pair.metrics if m.n_needed and m.subgroup == "all"}
         if needed:
-            console.print(f"problems needed to detect a difference of {delta:g} at power {power:g}: {needed}")
+            console.print(
+                f"problems needed to detect a difference of {delta:g} (metric units) at power {power:g}: {needed}"
+            )
     if result.pareto:
         table = Table(title=f"Pareto frontier ({result.pareto[0].metric} / latency / cost)")
         for col in ("run", "quality", "latency (ms)", "cost", "frontier"):
