@@ -45,6 +45,13 @@ def corpus(root: Path, files: int = 60) -> Path:
     return out
 
 
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def assay_round(config: PretrainConfig, warmup: int) -> float:
     pretrain(config)
     logs = read_metrics(Path(config.out_dir))
@@ -73,7 +80,7 @@ def plain_round(config: PretrainConfig, x: torch.Tensor, y: torch.Tensor, eos_id
             logits = model(input_ids=x[idx]).logits
             loss = F.cross_entropy(logits.float().flatten(0, 1), y[idx].flatten()) / config.grad_accum
             loss.backward()
-            tokens += idx.numel()
+            tokens += idx.numel() * x.shape[1]
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -127,7 +134,7 @@ def main() -> None:
                   "batch_size": base.batch_size, "grad_accum": base.grad_accum, "steps": args.steps,
                   "timed_steps": args.steps - args.warmup, "device": "cpu", "dtype": "float32",
                   "threads": args.threads},
-        "machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version(),
+        "machine": {"cpu": cpu_name(), "python": platform.python_version(),
                     "torch": torch.__version__, "note": "shared 2-core machine; other jobs were running"},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ class TrainState:
     tokens_seen: int = 0
     elapsed_s: float = 0.0
     best_val_loss: float | None = None
+    last_val_loss: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

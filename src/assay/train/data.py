@@ -155,7 +155,7 @@ def build_stream(docs: Sequence[Document], tokenizer: Any, *, tokens: FimTokens,
 def _encode(tokenizer: Any, texts: list[str]) -> Any:
     import torch
 
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    ids = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
     return torch.tensor([t for row in ids for t in row], dtype=torch.long)
 
 

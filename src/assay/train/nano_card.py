@@ -24,7 +24,7 @@ REPRODUCE = "assay train nano   # or: bash recipes/assay-nano.sh (installs the D
 
 
 def sample_completions(model_dir: Path, max_new_tokens: int = 48) -> dict[str, str]:
-    """Greedy completions of ``SAMPLE_PROMPTS`` (key -> completion text, with its latency appended)."""
+    """Greedy completions of ``SAMPLE_PROMPTS``: key -> completion, and ``key:seconds`` -> its latency."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -33,14 +33,14 @@ def sample_completions(model_dir: Path, max_new_tokens: int = 48) -> dict[str, s
     out: dict[str, str] = {}
     for key, prompt in SAMPLE_PROMPTS.items():
         ids = tok(prompt, return_tensors="pt", add_special_tokens=False).input_ids
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with torch.no_grad():
             gen = model.generate(ids, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=tok.eos_token_id,
                                  pad_token_id=tok.eos_token_id)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         text = tok.decode(gen[0, ids.shape[1] :], skip_special_tokens=True)
         out[key] = text
-        out[key + ":seconds"] = f"{elapsed:.2f}"
+        out[key + ":seconds"] = f"{elapsed:.2f} s wall, {cpu:.2f} s CPU, {gen.shape[1] - ids.shape[1]} tokens"
     return out
 
 
@@ -101,7 +101,7 @@ def write_model_card(path: Path, f: CardFacts) -> None:
                      f"{s.dropped_contaminated} |" for s in f.corpus.sources)
     curve = ", ".join(f"{step}: {loss:.3f}" for step, loss in f.val_curve)
     samples = "\n\n".join(
-        f"**{key}** ({f.samples.get(key + ':seconds', '?')} s, greedy, up to 48 tokens)\n\n```\n{f.samples[key]}\n```"
+        f"**{key}** (greedy, up to 48 tokens; {f.samples.get(key + ':seconds', '?')})\n\n```\n{f.samples[key]}\n```"
         for key in SAMPLE_PROMPTS if key in f.samples)
     prompts = "\n".join(f"- **{k}**: `{json.dumps(v)}`" for k, v in SAMPLE_PROMPTS.items())
     path.write_text(f"""# assay-nano

@@ -282,7 +282,7 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
     from assay.train.progress import TrainProgress
 
     last_loss: float | None = None
-    last_val: float | None = state.best_val_loss
+    last_val: float | None = state.last_val_loss
     stopped_early = False
     segment_start, segment_tokens = time.perf_counter(), 0
     base_elapsed = state.elapsed_s
@@ -315,7 +315,8 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
             val_loss = None
             if state.step % config.eval_interval == 0 or done or out_of_time:
                 val_loss = last_val = evaluate(model, val_x, val_y, batch_size=config.batch_size, device=device)
-                state.best_val_loss = val_loss
+                state.last_val_loss = val_loss
+                state.best_val_loss = min(val_loss, state.best_val_loss or math.inf)
             if state.step % config.log_interval == 0 or state.step == 1 or val_loss is not None:
                 entry = StepLog(state.step, step_loss, lr, state.tokens_seen, round(state.elapsed_s, 3), val_loss)
                 log.write(json.dumps(asdict(entry)) + "\n")
@@ -333,7 +334,7 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
 
     model_dir = export_model(model, tokenizer, out / "model", training={
         "config": resolved, "steps": state.step, "tokens_seen": state.tokens_seen, "train_loss": last_loss,
-        "val_loss": last_val, "elapsed_s": round(state.elapsed_s, 1), "device": device,
+        "val_loss": last_val, "best_val_loss": state.best_val_loss, "elapsed_s": round(state.elapsed_s, 1), "device": device,
         "parameters": count_parameters(model), "tokens_per_step": tokens_per_step})
     seg = time.perf_counter() - segment_start
     return PretrainResult(model_dir, state.step, state.tokens_seen, count_parameters(model), last_loss, last_val,
