@@ -268,10 +268,18 @@ def analyze(
         )
     console.print(table_out)
     for c in result.comparisons:
-        seq = c.lift_sequential
+        seq, fixed = c.lift_sequential, c.lift
+        console.print(f"{c.arm} vs {c.control}: verdict {c.verdict.value}")
         console.print(
-            f"{c.arm} vs {c.control}: lift {seq.estimate:+.2%}, always-valid CI [{seq.ci[0]:+.2%}, {seq.ci[1]:+.2%}], "
-            f"p = {seq.p_value:.3g}; verdict {c.verdict.value}"
+            f"  lift {fixed.estimate:+.2%}, 95% CI [{fixed.ci[0]:+.2%}, {fixed.ci[1]:+.2%}] (Welch, fixed horizon)"
+        )
+        if c.lift_cuped is not None:
+            cu = c.lift_cuped
+            console.print(
+                f"  CUPED lift {cu.estimate:+.2%}, 95% CI [{cu.ci[0]:+.2%}, {cu.ci[1]:+.2%}] (theta {c.theta:.3g})"
+            )
+        console.print(
+            f"  always-valid 95% CI [{seq.ci[0]:+.2%}, {seq.ci[1]:+.2%}], p = {seq.p_value:.3g} (mSPRT, safe to peek)"
         )
         for g in c.guardrails:
             console.print(
