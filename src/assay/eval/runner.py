@@ -83,17 +83,19 @@ def _work(task: Task, generator: Generator, options: EvalOptions) -> list[tuple[
     return [(p, i) for p in problems for i in range(options.n)]
 
 
-async def _generate(generator: Generator, store: RunStore, problem: Problem, params: GenParams,
-                    index: int) -> Generated:
+async def _generate(generator: Generator, store: RunStore, problem: Problem, params: GenParams, index: int,
+                    locks: dict[str, asyncio.Lock]) -> Generated:
+    """One model call through the DB cache; identical calls in flight wait for the first one."""
     if generator.cache_label is None:
         return await generator.generate(problem, params, index)
     key = cache_key(generator.cache_label, problem.prompt, problem.suffix, params.as_dict())
-    hit = await asyncio.to_thread(store.cached, key)
-    if hit is not None:
-        return Generated(**{**hit, "cached": True})
-    out = await generator.generate(problem, params, index)
-    await asyncio.to_thread(store.cache, key, generator.model, out.as_dict())
-    return out
+    async with locks.setdefault(key, asyncio.Lock()):
+        hit = await asyncio.to_thread(store.cached, key)
+        if hit is not None:
+            return Generated(**{**hit, "cached": True})
+        out = await generator.generate(problem, params, index)
+        await asyncio.to_thread(store.cache, key, generator.model, out.as_dict())
+        return out
 
 
 async def run_eval(task: Task, generator: Generator, store: RunStore, options: EvalOptions = EvalOptions(),
@@ -125,6 +127,7 @@ async def _run_all(task: Task, generator: Generator, store: RunStore, options: E
                    todo: Sequence[tuple[Problem, int]], finished: int, total: int,
                    progress: Progress | None) -> int:
     sem = asyncio.Semaphore(options.workers)
+    locks: dict[str, asyncio.Lock] = {}
     count = finished
     pending: list[SampleRow] = []
     last_flush = time.monotonic()
@@ -138,7 +141,7 @@ async def _run_all(task: Task, generator: Generator, store: RunStore, options: E
     async def one(problem: Problem, index: int) -> None:
         nonlocal count
         async with sem:
-            gen = await _generate(generator, store, problem, _params(task, options, index), index)
+            gen = await _generate(generator, store, problem, _params(task, options, index), index, locks)
             output = task.postprocess(problem, gen.text)
             score = await asyncio.to_thread(task.score, problem, output)
             row = SampleRow(
