@@ -40,7 +40,8 @@ def test_minified_long_lines_and_other_content() -> None:
 
 
 def test_secrets_are_replaced_with_placeholders() -> None:
-    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\nabc\n-----END RSA PRIVATE KEY-----"
+    pem = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx" + "k3Zq9" * 10
+           + "\nabc=\n-----END RSA PRIVATE KEY-----")
     source = (
         f'KEY = """{pem}"""\n'
         'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\n'
@@ -67,6 +68,12 @@ def test_secrets_are_replaced_with_placeholders() -> None:
     assert result.count >= 7
 
 
-def test_clean_code_is_untouched() -> None:
-    assert scrub_secrets(CODE).text == CODE
-    assert scrub_secrets(CODE).count == 0
+def test_clean_code_and_lookalikes_are_untouched() -> None:
+    lookalikes = (CODE
+                  + 'token_type = "invalid-mailbox"\n'
+                  + 'WaitForTaskToken = "waitForTaskToken"\n'
+                  + 'proxy = "socks5h://<username>:<password>@proxy-host"\n'
+                  + "doc = \"has '-----BEGIN RSA PRIVATE KEY-----' and '-----END RSA PRIVATE KEY-----' markers\"\n")
+    result = scrub_secrets(lookalikes)
+    assert result.text == lookalikes
+    assert result.count == 0

@@ -12,10 +12,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+_PRIVATE_KEY = re.compile(r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----"
+                          r"[A-Za-z0-9+/=\s:,\-\\\"']*?-----END \1-----")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{40,}")
 _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("private_key", re.compile(
-        r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----.*?-----END \1-----",
-        re.DOTALL), "<PRIVATE_KEY>"),
     ("aws_access_key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA)[0-9A-Z]{16}\b"), "<AWS_ACCESS_KEY_ID>"),
     ("github_token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
      "<GITHUB_TOKEN>"),
@@ -26,11 +26,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("openai_key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}\b"), "<OPENAI_API_KEY>"),
     ("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "<GOOGLE_API_KEY>"),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"), "<JWT>"),
-    ("url_credentials", re.compile(r"(?<=://)[^/\s:@'\"]+:[^/\s@'\"]+(?=@)"), "<USER>:<PASSWORD>"),
+    ("url_credentials", re.compile(r"(?<=://)[^/\s:@'\"<>]+:[^/\s@'\"<>]+(?=@)"), "<USER>:<PASSWORD>"),
 )
 
 _ASSIGNMENT = re.compile(
-    r"""(?P<key>\b[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|private[_-]?key|client[_-]?secret)[\w-]*["']?)
+    r"""(?P<key>\b[\w.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|private[_-]?key|client[_-]?secret|secret[_-]?key)s?["']?)
         (?P<op>\s*(?::=|=>|=|:)\s*)
         (?P<quote>["'`])(?P<value>[^"'`\n]{6,})(?P=quote)""",
     re.IGNORECASE | re.VERBOSE)
@@ -53,6 +53,14 @@ class ScrubResult:
 def scrub_secrets(text: str) -> ScrubResult:
     """Replace every recognised secret in ``text`` by its placeholder."""
     found: Counter[str] = Counter()
+
+    def _private_key(match: re.Match[str]) -> str:
+        if not _BASE64_RUN.search(match.group(0)):
+            return match.group(0)
+        found["private_key"] += 1
+        return "<PRIVATE_KEY>"
+
+    text = _PRIVATE_KEY.sub(_private_key, text)
     for kind, pattern, placeholder in _PATTERNS:
         text, n = pattern.subn(placeholder, text)
         if n:
@@ -70,7 +78,7 @@ def scrub_secrets(text: str) -> ScrubResult:
     def _assignment(match: re.Match[str]) -> str:
         value = match.group("value")
         stripped = value.strip()
-        looks_random = len(stripped) >= 12 or any(not ch.isalpha() for ch in stripped)
+        looks_random = any(ch.isdigit() or ch in "+/=!@#$%^&*~?" for ch in stripped)
         if _NOT_A_SECRET.match(stripped) or " " in stripped or not looks_random:
             return match.group(0)
         found["password_assignment"] += 1
