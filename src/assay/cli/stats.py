@@ -212,6 +212,16 @@ def analyze(
     report: Annotated[
         Path | None, typer.Option(help="Write a decision report: <REPORT>.md and <REPORT>.html.")
     ] = None,
+    offline: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Offline runs (score files or run ids, baseline first) to add to the report; repeatable."
+        ),
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option(help="Evaluation task that scores offline samples files.")
+    ] = None,
+    db: Annotated[str | None, typer.Option(help="Run database URL for offline run ids.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Decide an experiment: acceptance lift (delta method, CUPED, always-valid CI), SRM, guardrails, verdict."""
@@ -236,10 +246,23 @@ def analyze(
         table = load_user_table(events, experiment=name)
         result = analyze_experiment(table, name=name, rng=np.random.default_rng(seed), settings=settings)
         daily = cumulative_lift(table, settings=settings) if table.date is not None else None
+        comparison = None
+        if offline:
+            from assay.stats.compare import compare_runs
+            from assay.stats.scores import resolve_run
+
+            runs = [resolve_run(r, task=task, db_url=db) for r in offline]
+            comparison = compare_runs(runs, rng=np.random.default_rng(seed), seed=seed, alpha=alpha)
         if report is not None:
             from assay.stats.report import write_report
 
-            write_report(report, title=f"Experiment {name}: decision report", experiment=result, daily=daily)
+            write_report(
+                report,
+                title=f"Experiment {name}: decision report",
+                experiment=result,
+                daily=daily,
+                comparison=comparison,
+            )
     except AssayError as exc:
         raise _fail(exc.message) from None
     except ValueError as exc:
@@ -248,6 +271,10 @@ def analyze(
         data = to_jsonable(result)
         if daily is not None:
             data["daily"] = to_jsonable(daily)
+        if comparison is not None:
+            from assay.stats.compare import summary_json
+
+            data["offline"] = summary_json(comparison)
         _print_json(data)
         return
     console.print(f"[bold]{name}[/]: {result.verdict.value.upper()}")

@@ -232,10 +232,15 @@ def test_experiment_analyze_json_and_report(cli: typer.Typer, tmp_path: Path) ->
         str(tmp_path / "decision"),
         "--bootstrap",
         "300",
+        "--offline",
+        str(_score_file(tmp_path / "nano-offline.jsonl", 0.3, 1, latency=80, cost=1)),
+        "--offline",
+        str(_score_file(tmp_path / "large-offline.jsonl", 0.6, 2, latency=300, cost=4)),
     )
     assert code == 0, out
     data = json.loads(out)
     assert data["verdict"] == "ship"
+    assert data["offline"]["n"] == 80 and data["offline"]["b"] == "large-offline"
     assert [a["arm"] for a in data["arms"]] == ["control", "nano"]
     assert sum(a["users"] for a in data["arms"]) == 600
     comparison = data["comparisons"][0]
@@ -246,6 +251,7 @@ def test_experiment_analyze_json_and_report(cli: typer.Typer, tmp_path: Path) ->
     assert data["srm"]["mismatch"] is False
     md = (tmp_path / "decision.md").read_text()
     assert "## Verdict: ship" in md and "decision-cumulative_lift.png" in md
+    assert "Offline: large-offline vs nano-offline" in md
     assert (tmp_path / "decision-cumulative_lift.png").is_file()
 
 
