@@ -20,6 +20,7 @@ from assay.eval.sandbox import (
     Job,
     Limits,
     Outcome,
+    _api,
     _pool,
     execute,
     execute_many,
@@ -31,93 +32,99 @@ FAST = Limits(wall_s=3.0, cpu_s=2.0, memory_mb=256, max_output_bytes=10_000)
 PY = [sys.executable, "-I", "main.py"]
 
 
+@pytest.fixture(params=["warm", "cold"])
+def iso(request: pytest.FixtureRequest) -> str | None:
+    """``isolation=`` for a warm sandbox (the default path as root) or a cold bubblewrap one."""
+    return None if request.param == "warm" else "bwrap"
+
+
 def test_bubblewrap_is_the_mechanism_here() -> None:
     assert isolation_available() == "bwrap", "install bubblewrap: apt-get install -y bubblewrap"
 
 
-def test_passed_failed_and_exit_codes() -> None:
-    ok = run_python("print('hello')", limits=FAST)
+def test_passed_failed_and_exit_codes(iso: str | None) -> None:
+    ok = run_python("print('hello')", limits=FAST, isolation=iso)
     assert (ok.outcome, ok.returncode, ok.stdout, ok.isolation) == (Outcome.PASSED, 0, "hello\n", "bwrap")
     assert ok.passed and isinstance(ok, ExecutionResult)
-    failed = run_python("import sys; print('oops', file=sys.stderr); sys.exit(3)", limits=FAST)
+    failed = run_python("import sys; print('oops', file=sys.stderr); sys.exit(3)", limits=FAST, isolation=iso)
     assert (failed.outcome, failed.returncode, failed.stderr) == (Outcome.FAILED, 3, "oops\n")
-    error = run_python("assert 1 == 2, 'nope'", limits=FAST)
+    error = run_python("assert 1 == 2, 'nope'", limits=FAST, isolation=iso)
     assert error.outcome is Outcome.FAILED and "AssertionError: nope" in error.stderr
-    syntax = run_python("def f(:\n", limits=FAST)
+    syntax = run_python("def f(:\n", limits=FAST, isolation=iso)
     assert syntax.outcome is Outcome.FAILED and "SyntaxError" in syntax.stderr
 
 
-def test_killed_by_a_signal_reports_negative_code() -> None:
-    result = run_python("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", limits=FAST)
+def test_killed_by_a_signal_reports_negative_code(iso: str | None) -> None:
+    result = run_python("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", limits=FAST, isolation=iso)
     assert (result.outcome, result.returncode) == (Outcome.KILLED, -signal.SIGTERM)
 
 
-def test_files_subdirectories_bytes_and_relative_paths() -> None:
+def test_files_subdirectories_bytes_and_relative_paths(iso: str | None) -> None:
     files = {"main.py": "import pkg.mod; print(pkg.mod.X, open('data/blob.bin', 'rb').read())",
              "pkg/__init__.py": "", "pkg/mod.py": "X = 41 + 1", "data/blob.bin": b"\x00\xff"}
-    result = execute([sys.executable, "main.py"], files, limits=FAST)
+    result = execute([sys.executable, "main.py"], files, limits=FAST, isolation=iso)
     assert (result.outcome, result.stdout) == (Outcome.PASSED, "42 b'\\x00\\xff'\n")
 
 
-def test_each_execution_gets_a_fresh_directory() -> None:
-    first = execute(["sh", "-c", "echo left > note.txt; ls"], limits=FAST)
-    second = execute(["sh", "-c", "ls; test ! -e note.txt"], limits=FAST)
+def test_each_execution_gets_a_fresh_directory(iso: str | None) -> None:
+    first = execute(["sh", "-c", "echo left > note.txt; ls"], limits=FAST, isolation=iso)
+    second = execute(["sh", "-c", "ls; test ! -e note.txt"], limits=FAST, isolation=iso)
     assert first.stdout == "note.txt\n"
     assert (second.outcome, second.stdout) == (Outcome.PASSED, "")
 
 
-def test_stdin_given_and_closed() -> None:
-    echoed = execute(["cat"], stdin="line one\nline two\n", limits=FAST)
+def test_stdin_given_and_closed(iso: str | None) -> None:
+    echoed = execute(["cat"], stdin="line one\nline two\n", limits=FAST, isolation=iso)
     assert (echoed.outcome, echoed.stdout) == (Outcome.PASSED, "line one\nline two\n")
-    closed = run_python("input('enter a number')", limits=FAST)
+    closed = run_python("input('enter a number')", limits=FAST, isolation=iso)
     assert closed.outcome is Outcome.FAILED and "EOFError" in closed.stderr
 
 
-def test_output_cap_is_exact() -> None:
+def test_output_cap_is_exact(iso: str | None) -> None:
     limits = Limits(wall_s=3.0, max_output_bytes=1000)
-    at_cap = run_python("import sys; sys.stdout.write('a' * 600); sys.stderr.write('b' * 400)", limits=limits)
+    at_cap = run_python("import sys; sys.stdout.write('a' * 600); sys.stderr.write('b' * 400)", limits=limits, isolation=iso)
     assert (at_cap.outcome, len(at_cap.stdout), len(at_cap.stderr)) == (Outcome.PASSED, 600, 400)
     over = run_python("import sys; sys.stdout.write('a' * 600); sys.stdout.flush(); sys.stderr.write('b' * 401)",
-                      limits=limits)
+                      limits=limits, isolation=iso)
     assert over.outcome is Outcome.OUTPUT_LIMIT
     assert len(over.stdout) + len(over.stderr) == 1000
 
 
-def test_cpu_limit_is_a_timeout_before_the_wall_clock() -> None:
-    result = run_python("while True: pass", limits=Limits(wall_s=20.0, cpu_s=1.0))
+def test_cpu_limit_is_a_timeout_before_the_wall_clock(iso: str | None) -> None:
+    result = run_python("while True: pass", limits=Limits(wall_s=20.0, cpu_s=1.0), isolation=iso)
     assert (result.outcome, result.returncode) == (Outcome.TIMEOUT, -signal.SIGXCPU)
     assert result.wall_s < 19
 
 
-def test_wall_clock_limit() -> None:
-    result = run_python("import time; time.sleep(30)", limits=Limits(wall_s=1.0))
+def test_wall_clock_limit(iso: str | None) -> None:
+    result = run_python("import time; time.sleep(30)", limits=Limits(wall_s=1.0), isolation=iso)
     assert result.outcome is Outcome.TIMEOUT and 1.0 <= result.wall_s < 3.0
 
 
-def test_memory_limit() -> None:
-    result = run_python("x = bytearray(600 << 20)", limits=Limits(wall_s=5.0, memory_mb=256))
+def test_memory_limit(iso: str | None) -> None:
+    result = run_python("x = bytearray(600 << 20)", limits=Limits(wall_s=5.0, memory_mb=256), isolation=iso)
     assert result.outcome is Outcome.MEMORY
-    fits = run_python("x = bytearray(100 << 20); print(len(x))", limits=Limits(wall_s=5.0, memory_mb=256))
+    fits = run_python("x = bytearray(100 << 20); print(len(x))", limits=Limits(wall_s=5.0, memory_mb=256), isolation=iso)
     assert (fits.outcome, fits.stdout) == (Outcome.PASSED, f"{100 << 20}\n")
 
 
-def test_file_size_and_disk_limits() -> None:
+def test_file_size_and_disk_limits(iso: str | None) -> None:
     limits = Limits(wall_s=5.0, max_file_bytes=1 << 20, max_disk_bytes=4 << 20)
-    big = run_python("open('f', 'wb').write(b'0' * (2 << 20))", limits=limits)
+    big = run_python("open('f', 'wb').write(b'0' * (2 << 20))", limits=limits, isolation=iso)
     assert big.outcome is Outcome.FAILED and "File too large" in big.stderr
-    full = run_python("[open(f'f{i}', 'wb').write(b'0' * (1 << 20)) for i in range(8)]", limits=limits)
+    full = run_python("[open(f'f{i}', 'wb').write(b'0' * (1 << 20)) for i in range(8)]", limits=limits, isolation=iso)
     assert full.outcome is Outcome.FAILED and "No space left on device" in full.stderr
 
 
-def test_process_limit() -> None:
+def test_process_limit(iso: str | None) -> None:
     source = "import os\nfor _ in range(20):\n    if os.fork() == 0:\n        import time; time.sleep(2); os._exit(0)\n"
-    result = run_python(source, limits=Limits(wall_s=5.0, max_processes=8))
+    result = run_python(source, limits=Limits(wall_s=5.0, max_processes=8), isolation=iso)
     assert result.outcome is Outcome.FAILED and "BlockingIOError" in result.stderr
 
 
-def test_environment_is_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_is_clean(iso: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UNIT_SANDBOX_SECRET", "hunter2")
-    result = run_python("import os; print(sorted(os.environ))", limits=FAST)
+    result = run_python("import os; print(sorted(os.environ))", limits=FAST, isolation=iso)
     assert result.stdout == "['HOME', 'LANG', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'TMPDIR']\n"
 
 
@@ -128,22 +135,28 @@ def test_missing_program_fails_like_a_shell_would(batched: bool) -> None:
     assert "no-such-program-anywhere" in result.stderr
 
 
-def test_a_program_cannot_pass_itself_off_as_a_sandbox_error() -> None:
+def test_a_program_cannot_pass_itself_off_as_a_sandbox_error(iso: str | None) -> None:
     result = run_python("import sys; sys.stderr.write('bwrap: prlimit: failed to execute x\\n'); sys.exit(127)",
-                        limits=FAST)
+                        limits=FAST, isolation=iso)
     assert (result.outcome, result.returncode) == (Outcome.FAILED, 127)
 
 
-def test_a_sandbox_that_cannot_be_set_up_is_a_sandbox_error() -> None:
-    result = execute(["true"], {"a": "file", "a/b": "under a file"}, limits=FAST)
-    assert (result.outcome, result.returncode) == (Outcome.SANDBOX_ERROR, 1)
-    assert result.stderr.startswith("bwrap:")
+def test_a_sandbox_that_cannot_be_set_up_is_a_sandbox_error(iso: str | None) -> None:
+    """Files larger than the sandbox's disk: the program never starts."""
+    result = execute(["true"], {"big.bin": b"0" * (1 << 20)}, limits=Limits(max_disk_bytes=64 << 10), isolation=iso)
+    assert (result.outcome, result.returncode) == (Outcome.SANDBOX_ERROR, None if iso is None else 1)
+    assert "No space left on device" in result.stderr
 
 
 @pytest.mark.parametrize("name", ["/etc/passwd", "../up.txt", "a/../../up.txt", "", "dir/"])
 def test_file_paths_must_stay_inside(name: str) -> None:
     with pytest.raises(RequestInvalid, match="^files: .* must be a relative file path inside the sandbox$"):
         execute(["true"], {name: "x"})
+
+
+def test_a_file_cannot_also_be_a_directory() -> None:
+    with pytest.raises(RequestInvalid, match="^files: 'a' cannot be both a file and the directory of 'a/b'$"):
+        execute(["true"], {"a": "file", "a/b": "under a file"})
 
 
 def test_bad_calls_raise_one_line_errors() -> None:
@@ -228,38 +241,43 @@ def test_execute_many_keeps_order_and_outcomes(batched: bool) -> None:
     assert results[1].returncode == 4
 
 
-def test_warm_worker_runs_python_in_the_forked_interpreter_like_python_I() -> None:
-    source = "import sys, os\nprint(__name__, sys.argv, sys.flags.isolated, os.getcwd() == os.environ['HOME'])\n"
-    warm = execute_many([Job(PY, {"main.py": source})], batched=True)[0]
-    cold = run_python(source)
-    assert warm.stdout == cold.stdout == "__main__ ['main.py'] 1 True\n"
+def test_warm_sandbox_runs_python_like_a_fresh_python_I() -> None:
+    source = ("import sys, os, pickle\nclass Local: pass\n"
+              "print(__name__, __file__, sys.argv, sys.flags.isolated, os.getcwd(), len(pickle.dumps(Local())),\n"
+              "      sys.stdout.encoding, sys.stderr.errors, sys.path)\n")
+    warm = run_python(source)
+    cold = run_python(source, isolation="bwrap")
+    assert warm.stdout == cold.stdout
+    assert warm.stdout.startswith("__main__ /tmp/main.py ['main.py'] 1 /tmp ")
 
 
-def test_broken_warm_worker_falls_back_to_fresh_sandboxes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_broken_warm_sandbox_falls_back_to_cold_sandboxes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     broken = tmp_path / "zygote.py"
     broken.write_text("import sys\nsys.stdin.readline()\nsys.exit(1)\n")
     monkeypatch.setattr(_pool, "ZYGOTE", broken)
+    monkeypatch.setattr(_api, "POOL", _pool.WarmPool())
     jobs = [Job(PY, {"main.py": f"print({n})"}) for n in range(3)]
     with caplog.at_level("WARNING", logger="assay.eval.sandbox"):
-        results = execute_many(jobs, limits=FAST, workers=1, batched=True)
+        results = execute_many(jobs, limits=FAST, workers=1)
     assert [(r.outcome, r.stdout) for r in results] == [(Outcome.PASSED, f"{n}\n") for n in range(3)]
-    assert len(caplog.records) == 3 and "warm sandbox worker failed" in caplog.records[0].message
+    assert len(caplog.records) == 3 and "warm sandbox failed" in caplog.records[0].message
 
 
-def test_warm_worker_leaves_no_process_behind() -> None:
+def test_warm_sandbox_leaves_nothing_for_the_next_program() -> None:
     sandbox = _pool.WarmSandbox(FAST)
     try:
-        daemon = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint(os.getuid())\n"
+        daemon = ("import os, time\nopen('left.txt', 'w').write('x')\nos.mkdir('dir')\n"
+                  "if os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint(os.getuid())\n")
         first = sandbox.run(PY, {"main.py": daemon.encode()}, None, FAST)
         uid = int(first.stdout)
-        probe = f"import os; print(os.getuid(), os.path.exists('/tmp/run-{uid}'))"
+        probe = "import os; print(os.getuid(), sorted(os.listdir('.')), sorted(os.listdir('/tmp')))"
         second = sandbox.run(PY, {"main.py": probe.encode()}, None, FAST)
     finally:
         sandbox.close()
     assert first.outcome is Outcome.PASSED
-    other_uid, first_dir_left = second.stdout.split()
-    assert int(other_uid) != uid and first_dir_left == "False"
+    other_uid, listing = second.stdout.split(" ", 1)
+    assert int(other_uid) != uid and listing == "['main.py'] ['main.py']\n"
     assert not any(_uid_of(pid) == uid for pid in os.listdir("/proc") if pid.isdigit())
 
 

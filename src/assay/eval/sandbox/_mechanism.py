@@ -67,13 +67,19 @@ class Plan:
 
 
 def check_files(files: Mapping[str, str | bytes]) -> dict[str, bytes]:
-    """Validate relative paths (no ``..``, not absolute) and encode contents to bytes."""
+    """Validate relative paths (no ``..``, not absolute, no file that is also a directory) and encode
+    contents to bytes."""
     out: dict[str, bytes] = {}
     for name, content in files.items():
         path = PurePosixPath(name)
         if not name or path.is_absolute() or ".." in path.parts or name.endswith("/"):
             raise RequestInvalid(f"{name!r} must be a relative file path inside the sandbox", field="files")
         out[str(path)] = content.encode() if isinstance(content, str) else bytes(content)
+    for name in out:
+        for parent in PurePosixPath(name).parents[:-1]:
+            if str(parent) in out:
+                raise RequestInvalid(f"{str(parent)!r} cannot be both a file and the directory of {name!r}",
+                                     field="files")
     return out
 
 
@@ -131,7 +137,7 @@ def fresh_uid() -> int | None:
 
 
 def _memfd(name: str, data: bytes) -> int:
-    fd = os.memfd_create(name.replace("/", "_")[:200] or "f", 0)
+    fd = os.memfd_create(name.replace("/", "_")[:200] or "f")
     _write_all(fd, data)
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
@@ -169,8 +175,8 @@ program, which drops all of them on becoming its own uid."""
 def bwrap_plan(command: Sequence[str], files: dict[str, bytes], limits: Limits, *, zygote: bool = False) -> Plan:
     """Bubblewrap: new net/pid/ipc/uts (and cgroup) namespaces, a root of nothing but read-only system
     trees, a size-capped tmpfs working directory, a throw-away uid (root) or a user namespace (not root).
-    ``zygote``: run ``command`` (the warm worker) as root with ``ZYGOTE_CAPS`` and no rlimits; it applies
-    the uid and the limits to each program itself."""
+    ``zygote``: run ``command`` (the warm worker) as root with ``ZYGOTE_CAPS`` and no rlimits, with
+    ``files`` placed in ``/`` (read-only to programs); it applies the uid and the limits to each program."""
     uid = fresh_uid()
     if zygote and uid is None:
         raise RuntimeError("the warm sandbox worker needs root")
@@ -191,7 +197,8 @@ def bwrap_plan(command: Sequence[str], files: dict[str, bytes], limits: Limits, 
                 argv += ["--perms", "0755", "--dir", str(parent)]
         argv += ["--ro-bind", extra, extra]
     argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--size", str(limits.max_disk_bytes), "--perms", "0755" if zygote else "1777", "--tmpfs", SANDBOX_DIR]
+    argv += ["--size", str(limits.max_disk_bytes), "--perms", "1777", "--tmpfs", SANDBOX_DIR]
+    base = "" if zygote else SANDBOX_DIR
     plan = Plan(BWRAP, argv, uid=uid)
     dirs: set[str] = set()
     fds: list[int] = []
@@ -199,10 +206,10 @@ def bwrap_plan(command: Sequence[str], files: dict[str, bytes], limits: Limits, 
         for parent in reversed(PurePosixPath(name).parents[:-1]):
             if str(parent) not in dirs:
                 dirs.add(str(parent))
-                argv += ["--perms", "0777", "--dir", f"{SANDBOX_DIR}/{parent}"]
+                argv += ["--perms", "0777", "--dir", f"{base}/{parent}"]
         fd = _memfd(name, data)
         fds.append(fd)
-        argv += ["--perms", "0644" if zygote else "0666", "--file", str(fd), f"{SANDBOX_DIR}/{name}"]
+        argv += ["--perms", "0644" if zygote else "0666", "--file", str(fd), f"{base}/{name}"]
     plan.status_fd, marker = _marker_pipe()
     fds.append(marker)
     argv += ["--chdir", SANDBOX_DIR, "--clearenv"]

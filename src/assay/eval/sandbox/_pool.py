@@ -1,63 +1,66 @@
-"""Batched execution: one warm bubblewrap sandbox per worker, each program still in its own process.
+"""Warm sandboxes: one bubblewrap sandbox kept running, each program still in its own process.
 
-A ``WarmSandbox`` starts bubblewrap once with the same namespaces and filesystem view as ``execute``
-and runs ``_zygote.py`` in it; every program is then forked from that already started interpreter,
-with a fresh directory, its own throw-away uid and the limits, and everything it left is killed before
-the next one. What is shared between programs of one worker: the namespaces (nothing of a program
-survives into them) and the tmpfs size cap. If the worker breaks, the job is rerun with ``execute`` and
-a fresh worker is started for the next one.
+A ``WarmSandbox`` starts bubblewrap once, with the same namespaces and filesystem view as a cold
+``execute``, and runs ``_zygote.py`` in it as root (``ZYGOTE_CAPS`` only). Every program is then forked
+from that already started interpreter into the empty ``/tmp``, with its own throw-away uid, session and
+limits; everything it left (processes, files) is killed and removed before the next program. What
+programs of one warm sandbox share: the namespaces (nothing of a program survives in them), the tmpfs
+size cap, and the zygote's preloaded stdlib modules. ``execute`` uses the process-wide ``POOL`` when
+bubblewrap and root allow; if a warm sandbox breaks, the program is rerun in a cold sandbox.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import os
-import queue
 import selectors
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Sequence
 from pathlib import Path
 
-from ._mechanism import BWRAP, SANDBOX_DIR, bwrap_plan, check_files, clean_env, fresh_uid, log
+from ._mechanism import BWRAP, SANDBOX_DIR, bwrap_plan, clean_env, fresh_uid, isolation_available
 from ._run import classify
 from ._types import ExecutionResult, Limits, Outcome
 
 ZYGOTE = Path(__file__).with_name("_zygote.py")
 REPLY_MARGIN_S = 10.0
 """How long past the program's wall clock the host waits for the worker's reply before replacing it."""
+MAX_IDLE = max(2, os.cpu_count() or 2)
+"""Warm sandboxes kept idle per tmpfs size; more than that are closed after use."""
 
 
-def warm_pool_available() -> bool:
-    """Warm workers need bubblewrap and root (each program becomes a uid of its own)."""
-    from ._mechanism import isolation_available
-
+def warm_available() -> bool:
+    """Warm sandboxes need bubblewrap and root (each program becomes a uid of its own)."""
     return os.geteuid() == 0 and isolation_available() == BWRAP
 
 
 class WarmSandbox:
-    """One bubblewrap sandbox running the zygote; ``run`` executes one program in it."""
+    """One bubblewrap sandbox running the zygote; ``run`` executes one program in it (one at a time)."""
 
     def __init__(self, limits: Limits) -> None:
-        plan = bwrap_plan([sys.executable, "-I", f"{SANDBOX_DIR}/.zygote.py"], {".zygote.py": ZYGOTE.read_bytes()},
-                          limits, zygote=True)
+        self.max_disk_bytes = limits.max_disk_bytes
+        plan = bwrap_plan([sys.executable, "-I", "/.zygote.py"], {".zygote.py": ZYGOTE.read_bytes()}, limits,
+                          zygote=True)
         self._plan = plan
         try:
             self._proc = subprocess.Popen(
                 plan.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 pass_fds=plan.pass_fds, start_new_session=True, env=clean_env(SANDBOX_DIR),
             )
-        finally:
-            plan.close_parent_fds()
+        except OSError:
+            plan.cleanup()
+            raise
+        plan.close_parent_fds()
         os.set_blocking(self._proc.stdout.fileno(), False)
         self._pending = bytearray()
 
     def run(self, command: Sequence[str], files: dict[str, bytes], stdin: str | None, limits: Limits) -> ExecutionResult:
-        """Run one program; raises ``OSError`` or ``TimeoutError`` if the worker itself broke."""
+        """Run one program; raises ``OSError``, ``TimeoutError`` or ``ValueError`` if the worker broke."""
         request = {
             "command": list(command),
             "files": {name: base64.b64encode(data).decode() for name, data in files.items()},
@@ -70,6 +73,8 @@ class WarmSandbox:
         self._proc.stdin.write((json.dumps(request) + "\n").encode())
         self._proc.stdin.flush()
         reply = json.loads(self._read_line(time.monotonic() + limits.wall_s + REPLY_MARGIN_S))
+        if "sandbox_error" in reply:
+            return ExecutionResult(Outcome.SANDBOX_ERROR, None, "", reply["sandbox_error"], 0.0, BWRAP)
         killed_for = Outcome(reply["killed_for"]) if reply["killed_for"] else None
         outcome = classify(killed_for, reply["code"], reply["cpu_s"], reply["stderr"], limits)
         return ExecutionResult(outcome, reply["code"], reply["stdout"], reply["stderr"], reply["wall_s"], BWRAP)
@@ -81,11 +86,11 @@ class WarmSandbox:
             while b"\n" not in self._pending:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError("the warm sandbox worker did not answer")
+                    raise TimeoutError("the warm sandbox did not answer in time")
                 if sel.select(timeout=remaining):
                     chunk = os.read(fd, 1 << 20)
                     if not chunk:
-                        raise OSError("the warm sandbox worker exited")
+                        raise OSError("the warm sandbox exited")
                     self._pending += chunk
         line, _, rest = bytes(self._pending).partition(b"\n")
         self._pending = bytearray(rest)
@@ -94,7 +99,7 @@ class WarmSandbox:
     def close(self) -> None:
         try:
             self._proc.stdin.close()
-            self._proc.wait(timeout=5)
+            self._proc.wait(timeout=2)
         except (OSError, subprocess.TimeoutExpired):
             self._proc.kill()
             self._proc.wait()
@@ -103,44 +108,39 @@ class WarmSandbox:
             self._plan.cleanup()
 
 
-def run_warm(jobs: Sequence[tuple[Sequence[str], Mapping[str, str | bytes], str | None]], limits: Limits,
-             workers: int) -> list[ExecutionResult]:
-    """Run ``jobs`` on ``workers`` warm sandboxes; results in the jobs' order. A job whose worker broke
-    is rerun alone with ``execute``."""
-    from ._api import execute
+class WarmPool:
+    """Idle warm sandboxes, checked out by one caller at a time; thread-safe."""
 
-    checked = [check_files(files) for _, files, _ in jobs]
-    todo: queue.Queue[int] = queue.Queue()
-    for index in range(len(jobs)):
-        todo.put(index)
-    results: list[Future[ExecutionResult]] = [Future() for _ in jobs]
+    def __init__(self) -> None:
+        self._idle: dict[int, list[WarmSandbox]] = {}
+        self._lock = threading.Lock()
 
-    def worker() -> None:
-        sandbox: WarmSandbox | None = None
+    def run(self, command: Sequence[str], files: dict[str, bytes], stdin: str | None, limits: Limits) -> ExecutionResult:
+        with self._lock:
+            idle = self._idle.setdefault(limits.max_disk_bytes, [])
+            sandbox = idle.pop() if idle else None
+        sandbox = sandbox or WarmSandbox(limits)
         try:
-            while True:
-                try:
-                    index = todo.get_nowait()
-                except queue.Empty:
-                    return
-                command, files, stdin = jobs[index]
-                try:
-                    sandbox = sandbox or WarmSandbox(limits)
-                    results[index].set_result(sandbox.run(command, checked[index], stdin, limits))
-                except Exception as exc:
-                    log.warning("warm sandbox worker failed (%s: %s); rerunning the job in a fresh sandbox",
-                                type(exc).__name__, exc)
-                    if sandbox is not None:
-                        sandbox.close()
-                    sandbox = None
-                    results[index].set_result(execute(list(command), files, limits=limits, stdin=stdin))
-        finally:
-            if sandbox is not None:
-                sandbox.close()
+            result = sandbox.run(command, files, stdin, limits)
+        except BaseException:
+            sandbox.close()
+            raise
+        with self._lock:
+            idle = self._idle.setdefault(limits.max_disk_bytes, [])
+            if len(idle) < MAX_IDLE:
+                idle.append(sandbox)
+                sandbox = None
+        if sandbox is not None:
+            sandbox.close()
+        return result
 
-    threads = [threading.Thread(target=worker, name=f"warm-sandbox-{n}") for n in range(max(1, workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [future.result() for future in results]
+    def close(self) -> None:
+        with self._lock:
+            sandboxes = [s for idle in self._idle.values() for s in idle]
+            self._idle.clear()
+        for sandbox in sandboxes:
+            sandbox.close()
+
+
+POOL = WarmPool()
+atexit.register(POOL.close)

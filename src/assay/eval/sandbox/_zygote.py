@@ -1,20 +1,20 @@
-"""The warm worker that runs inside one bubblewrap sandbox for ``execute_many`` (stdlib only; run as a
-script, never imported by the host).
+"""The warm worker that runs inside one bubblewrap sandbox (stdlib only; run as a script, never
+imported by the host).
 
 Protocol: one JSON request per line on stdin ``{"command", "files", "stdin", "limits", "uid"}`` (files
-and stdin base64), one JSON
-reply per line on stdout ``{"code", "cpu_s", "stdout", "stderr", "killed_for", "wall_s"}``.
+and stdin base64), one JSON reply per line on stdout ``{"code", "cpu_s", "stdout", "stderr",
+"killed_for", "wall_s"}``, or ``{"sandbox_error"}`` when the program could not be set up.
 
-Per request it forks a child that gets a fresh 0700 directory, its own session, the request's rlimits
-and then becomes ``uid`` (a throw-away uid: no capabilities, no groups, no-new-privs). A command of the
-form ``[sys.executable, "-I", "main.py"]`` runs in the forked, already started interpreter (no interpreter
-start-up: this is the speed-up); any other command is exec'd. Output is read incrementally and capped,
-the wall clock is enforced, and afterwards every process of ``uid`` is killed and reaped (this process is
-a child subreaper) and the directory removed, so nothing of one program is left for the next.
+Per request: the files are written into the empty ``/tmp`` (the sandbox's tmpfs, as in a cold sandbox)
+and a child is forked that gets its own session, the request's rlimits and then becomes ``uid`` (a
+throw-away uid: no capabilities, no groups, no-new-privs). ``[sys.executable, "-I", "main.py"]`` runs
+``main.py`` in the forked, already started interpreter as a fresh ``__main__`` module (no interpreter
+start-up: this is the speed-up); any other command is exec'd. Output is read incrementally and capped
+and the wall clock enforced; afterwards every process of ``uid`` is killed and reaped (this process is a
+child subreaper) and ``/tmp`` emptied, so nothing of one program is left for the next.
 """
 
 import base64
-import builtins
 import ctypes
 import json
 import os
@@ -25,23 +25,22 @@ import signal
 import sys
 import time
 import traceback
+import types
 
 PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 38, 36
+WORKDIR = "/tmp"
 EXIT_GRACE_S = 0.2
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 
-def child(request, workdir, out_w, err_w):
-    limits = request["limits"]
-    uid = request["uid"]
+def become_program(request, stdin, out_w, err_w):
+    """In the forked child: descriptors, session, limits, identity. Runs as root until the setuid."""
+    limits, uid = request["limits"], request["uid"]
     os.setsid()
-    stdin_path = os.path.join(workdir, ".stdin")
-    stdin = os.open(stdin_path if request["stdin"] is not None else os.devnull, os.O_RDONLY)
     for fd, target in ((stdin, 0), (out_w, 1), (err_w, 2)):
         os.dup2(fd, target)
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-    os.chdir(workdir)
-    os.environ.update(HOME=workdir, TMPDIR=workdir)
+    os.chdir(WORKDIR)
     cpu = max(1, -(-int(limits["cpu_s"] * 1000) // 1000))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory_mb"] << 20,) * 2)
@@ -53,29 +52,43 @@ def child(request, workdir, out_w, err_w):
     os.setuid(uid)
     if LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         os._exit(126)
-    for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ):
-        signal.signal(sig, signal.SIG_DFL if sig != signal.SIGXFSZ else signal.SIG_IGN)
-    command = request["command"]
-    if command[1:] == ["-I", "main.py"] and os.path.realpath(command[0]) == os.path.realpath(sys.executable):
-        sys.argv = ["main.py"]
-        code = 0
-        try:
-            with open("main.py", "rb") as handle:
-                program = compile(handle.read(), "main.py", "exec")
-            exec(program, {"__name__": "__main__", "__file__": "main.py", "__builtins__": builtins})
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-            if not isinstance(exc.code, int | None):
-                print(exc.code, file=sys.stderr)
-        except BaseException as exc:
-            traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
-            code = 1
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:
-            pass
-        os._exit(code & 0xFF)
+
+
+def run_main_py():
+    """What ``python -I main.py`` does, in this already started interpreter; never returns."""
+    sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", closefd=False)
+    sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", closefd=False)
+    sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1,
+                                       closefd=False)
+    path = os.path.join(WORKDIR, "main.py")
+    sys.argv = ["main.py"]
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    sys.modules["__main__"] = main
+    code = 0
+    try:
+        with open(path, "rb") as handle:
+            program = compile(handle.read(), path, "exec")
+        exec(program, main.__dict__)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, int | None):
+            print(exc.code, file=sys.stderr)
+    except BaseException as exc:
+        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        code = code or 120
+    os._exit(code & 0xFF)
+
+
+def exec_command(command):
+    """Exec any other command with the signal dispositions a fresh process expects; never returns."""
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
     try:
         os.execvp(command[0], command)
     except OSError as exc:
@@ -105,34 +118,56 @@ def kill_uid(uid):
     raise SystemExit(f"zygote: processes of uid {uid} survived SIGKILL")
 
 
-def run(request):
-    limits = request["limits"]
+def empty_workdir():
+    for entry in os.scandir(WORKDIR):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            os.unlink(entry.path)
+
+
+def prepare(request):
+    """Write the files (owned by the program's uid) and return an fd holding stdin (or /dev/null)."""
     uid = request["uid"]
-    workdir = f"/tmp/run-{uid}"
-    os.mkdir(workdir, 0o700)
-    files = dict(request["files"])
-    if request["stdin"] is not None:
-        files[".stdin"] = request["stdin"]
-    for name, data in files.items():
-        path = os.path.join(workdir, name)
+    for name, data in request["files"].items():
+        path = os.path.join(WORKDIR, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as handle:
             handle.write(base64.b64decode(data))
-    for dirpath, dirnames, filenames in os.walk(workdir):
-        for entry in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+    for dirpath, dirnames, filenames in os.walk(WORKDIR):
+        for entry in [os.path.join(dirpath, n) for n in dirnames + filenames]:
             os.lchown(entry, uid, uid)
+    if request["stdin"] is None:
+        return os.open(os.devnull, os.O_RDONLY)
+    stdin = os.memfd_create("stdin")
+    data = memoryview(base64.b64decode(request["stdin"]))
+    while data:
+        data = data[os.write(stdin, data):]
+    os.lseek(stdin, 0, os.SEEK_SET)
+    return stdin
+
+
+def run(request):
+    limits = request["limits"]
+    try:
+        stdin = prepare(request)
+    except OSError as exc:
+        empty_workdir()
+        return {"sandbox_error": f"could not write the program's files: {exc}"}
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    sys.stdout.flush()
+    command = request["command"]
+    in_process = command[1:] == ["-I", "main.py"] and os.path.realpath(command[0]) == os.path.realpath(sys.executable)
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
-            child(request, workdir, out_w, err_w)
+            become_program(request, stdin, out_w, err_w)
+            run_main_py() if in_process else exec_command(command)
         finally:
             os._exit(125)
-    os.close(out_w)
-    os.close(err_w)
+    for fd in (stdin, out_w, err_w):
+        os.close(fd)
     deadline = started + limits["wall_s"]
     bufs = {out_r: bytearray(), err_r: bytearray()}
     total, killed_for, status, cpu_s, exited_at = 0, None, None, 0.0, None
@@ -170,17 +205,18 @@ def run(request):
             killed_for = "timeout"
         else:
             time.sleep(0.005)
-    kill_uid(uid)
+    wall_s = time.monotonic() - started
+    kill_uid(request["uid"])
     os.close(out_r)
     os.close(err_r)
-    shutil.rmtree(workdir, ignore_errors=True)
+    empty_workdir()
     return {
         "code": -signal.SIGKILL if status is None else os.waitstatus_to_exitcode(status),
         "cpu_s": cpu_s,
         "stdout": bytes(bufs[out_r]).decode(errors="replace"),
         "stderr": bytes(bufs[err_r]).decode(errors="replace"),
         "killed_for": killed_for,
-        "wall_s": time.monotonic() - started,
+        "wall_s": wall_s,
     }
 
 
@@ -188,6 +224,7 @@ def main():
     if LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise SystemExit("zygote: cannot become a child subreaper")
     protocol_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    empty_workdir()
     for line in sys.stdin:
         reply = run(json.loads(line))
         protocol_out.write(json.dumps(reply) + "\n")
