@@ -136,7 +136,7 @@ def compare_command(
         for m in pair.metrics:
             table.add_row(
                 m.metric,
-                m.subgroup.removeprefix("language="),
+                m.subgroup.removeprefix("language=").removeprefix("task="),
                 _fmt(m.a, 3),
                 _fmt(m.b, 3),
                 _fmt(m.diff, 3),

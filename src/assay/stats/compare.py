@@ -9,7 +9,7 @@ problems both contain (matched by ``task_id``). Differences are ``B - A``. Per m
 - the Pearson correlation of per-problem scores;
 - power: the minimum detectable difference at this n (80% power), and the n needed for ``delta``;
 - Holm and Benjamini–Hochberg adjusted p-values over every hypothesis in the call (all pairs,
-  metrics, and per-language subgroups when problems carry more than one language).
+  metrics, and per-task / per-language subgroups when problems carry more than one of them).
 
 With three or more runs, ``pareto`` lists quality (higher is better) against mean latency and cost
 (lower is better) and marks the runs no other run beats on every axis.
@@ -178,10 +178,13 @@ def compare_pair(
     if not shared:
         raise ValueError(f"runs '{a.name}' and '{b.name}' share no metric")
     clusters = np.array(a.clusters)[ia] if a.clusters is not None else None
-    languages = np.array(a.languages)[ia] if a.languages is not None else None
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(ia.size, dtype=bool))]
-    if languages is not None and len(set(languages.tolist())) > 1:
-        groups += [(f"language={lang}", languages == lang) for lang in sorted(set(languages.tolist()))]
+    for kind, labels in (("task", a.tasks), ("language", a.languages)):
+        if labels is None:
+            continue
+        values = np.array(labels)[ia]
+        if len(set(values.tolist())) > 1:
+            groups += [(f"{kind}={v}", values == v) for v in sorted(set(values.tolist()))]
     kw = dict(
         rng=rng, n_bootstrap=n_bootstrap, n_permutations=n_permutations, alpha=alpha, power=power, delta=delta
     )

