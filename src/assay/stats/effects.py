@@ -143,6 +143,14 @@ def _ratio_gradient(beta: np.ndarray, theta: float) -> np.ndarray:
     return grad
 
 
+def ratio_mean_se(m: JointMoments) -> tuple[float, float]:
+    """``sum M / sum D`` of one arm (columns M, D) and its delta-method standard error."""
+    if m.mean[1] == 0:
+        raise ValueError("a ratio metric needs a non-zero mean denominator")
+    grad = _ratio_gradient(m.mean[:2], 0.0)
+    return float(m.mean[0] / m.mean[1]), float(np.sqrt(max(grad @ m.cov[:2, :2] @ grad, 0.0) / m.n))
+
+
 def _ratio_theta(a: JointMoments, b: JointMoments) -> float:
     cov_sum = var_sum = 0.0
     for m in (a, b):

@@ -20,14 +20,13 @@ The sequential CI drives the verdict because the analysis is meant to be run aga
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 from scipy.stats import chi2
 
-from assay.stats.effects import Interval, fixed_horizon, ratio_effect
+from assay.stats.effects import Interval, fixed_horizon, ratio_effect, ratio_mean_se
 from assay.stats.guardrails import (
     Guardrail,
     GuardrailMargins,
@@ -40,6 +39,8 @@ from assay.stats.guardrails import (
 from assay.stats.moments import JointMoments
 from assay.stats.sequential import DEFAULT_N_STAR, sequential
 from assay.stats.table import UserTable
+
+Z95 = 1.959963984540054
 
 
 class Verdict(StrEnum):
@@ -151,11 +152,8 @@ def _summary(rows: UserTable, arm: str) -> ArmSummary:
     rate = accepted / shown if shown else float("nan")
     ci = (float("nan"), float("nan"))
     if len(rows) >= 2 and shown:
-        m = JointMoments.from_columns(rows.accepted, rows.shown)
-        mu_m, mu_d = m.mean
-        var = m.cov[0, 0] / mu_d**2 + m.cov[1, 1] * mu_m**2 / mu_d**4 - 2 * m.cov[0, 1] * mu_m / mu_d**3
-        half = 1.959963984540054 * math.sqrt(max(var, 0.0) / len(rows))
-        ci = (rate - half, rate + half)
+        _, se = ratio_mean_se(JointMoments.from_columns(rows.accepted, rows.shown))
+        ci = (rate - Z95 * se, rate + Z95 * se)
     lat = [x for x in rows.latency_ms if x.size]
     requests = float(rows.requests.sum())
     return ArmSummary(
