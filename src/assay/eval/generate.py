@@ -82,6 +82,12 @@ class PipelineGenerator(Generator):
         self.cache_label = f"pipeline:{cfg.model_dump_json()}:{settings.pipeline.model_dump_json()}"
         self.engine: Any = None
 
+    def describe(self) -> dict[str, Any]:
+        import hashlib
+
+        digest = hashlib.sha256(self.cache_label.encode()).hexdigest()[:16]
+        return {"source": "pipeline", "model": self.model, "model_config_sha256": digest}
+
     async def start(self) -> None:
         from assay.pipeline.engine import Engine
 
@@ -93,6 +99,10 @@ class PipelineGenerator(Generator):
             await self.engine.close()
 
     async def generate(self, problem: Problem, params: GenParams, index: int) -> Generated:
+        if "messages" in problem.data:
+            from assay.eval.tasks.feature import pipeline_chat
+
+            return await pipeline_chat(self.engine, self.model, problem, params)
         from assay.pipeline.engine import StreamChunk
         from assay.pipeline.types import CompletionInput, CompletionResult, RequestOverrides
 
@@ -150,6 +160,10 @@ class GatewayGenerator(Generator):
         import httpx
 
         try:
+            if "messages" in problem.data:
+                from assay.eval.tasks.feature import gateway_chat
+
+                return await gateway_chat(self.client, self.url, self.model, problem, params)
             if self.api == "gitlab":
                 return await self._gitlab(problem)
             return await self._openai(problem, params)
