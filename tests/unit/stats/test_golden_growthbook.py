@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assay.stats.effects import cuped_mean_effect, fixed_horizon, mean_effect, ratio_effect
+from assay.stats.effects import cuped_mean_effect, fixed_horizon, mean_effect, ratio_effect, ratio_mean_se
 from assay.stats.moments import JointMoments, proportion, sample_mean
 from assay.stats.sequential import sequential
 
@@ -135,3 +135,4 @@ def test_ratio_without_cuped_is_the_delta_method() -> None:
     var = cov[0, 0] / mu_d**2 + cov[1, 1] * mu_m**2 / mu_d**4 - 2 * cov[0, 1] * mu_m / mu_d**3
     assert effect.mean_a == pytest.approx(accepted.sum() / shown.sum())
     assert effect.se == pytest.approx(np.sqrt(2 * var / 400))
+    assert ratio_mean_se(arm) == pytest.approx((accepted.sum() / shown.sum(), np.sqrt(var / 400)))
