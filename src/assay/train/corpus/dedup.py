@@ -70,7 +70,7 @@ class Deduplicator:
         m = self.minhash(text)
         similar = sorted(k for k in self._lsh.query(m) if self._minhashes[k].jaccard(m) >= self.config.threshold)
         if similar:
-            self.duplicate_of[key] = similar[0]
+            self.duplicate_of[key] = self._hashes[digest] = similar[0]
             return "near_duplicate"
         self._lsh.insert(key, m)
         self._minhashes[key] = m
