@@ -37,6 +37,9 @@ class GenParams:
 
 @dataclass
 class Generated:
+    """A model's raw output with its timings; ``ttft_ms`` is None when nothing was streamed (empty output,
+    or the non-streaming GitLab endpoint)."""
+
     text: str
     latency_ms: float | None = None
     ttft_ms: float | None = None
@@ -99,7 +102,7 @@ class PipelineGenerator(Generator):
             await self.engine.close()
 
     async def generate(self, problem: Problem, params: GenParams, index: int) -> Generated:
-        if "messages" in problem.data:
+        if "chat_messages" in problem.data:
             from assay.eval.tasks.feature import pipeline_chat
 
             return await pipeline_chat(self.engine, self.model, problem, params)
@@ -124,7 +127,7 @@ class PipelineGenerator(Generator):
         if result is None:
             raise ProviderError(f"model '{self.model}' returned no result")
         text = result.choices[0].text if result.choices else ""
-        return Generated(text=text, latency_ms=latency, ttft_ms=ttft if ttft is not None else latency,
+        return Generated(text=text, latency_ms=latency, ttft_ms=ttft,
                          prompt_tokens=result.usage.prompt_tokens,
                          completion_tokens=result.usage.completion_tokens, trace=result.trace.as_dict())
 
@@ -160,7 +163,7 @@ class GatewayGenerator(Generator):
         import httpx
 
         try:
-            if "messages" in problem.data:
+            if "chat_messages" in problem.data:
                 from assay.eval.tasks.feature import gateway_chat
 
                 return await gateway_chat(self.client, self.url, self.model, problem, params)
@@ -204,7 +207,7 @@ class GatewayGenerator(Generator):
                         parts.append(choice["text"])
                 usage = chunk.get("usage") or usage
         latency = (time.perf_counter() - start) * 1000
-        return Generated(text="".join(parts), latency_ms=latency, ttft_ms=ttft if ttft is not None else latency,
+        return Generated(text="".join(parts), latency_ms=latency, ttft_ms=ttft,
                          prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"),
                          trace={"id": trace_id} if trace_id else None)
 
@@ -222,7 +225,7 @@ class GatewayGenerator(Generator):
         data = resp.json()
         choices = data.get("choices") or []
         meta = (data.get("model") or {}).get("tokens_consumption_metadata") or {}
-        return Generated(text=choices[0]["text"] if choices else "", latency_ms=latency, ttft_ms=latency,
+        return Generated(text=choices[0]["text"] if choices else "", latency_ms=latency, ttft_ms=None,
                          prompt_tokens=meta.get("input_tokens"), completion_tokens=meta.get("output_tokens"))
 
 

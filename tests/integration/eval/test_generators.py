@@ -85,9 +85,11 @@ def test_gateway_generator_measures_a_running_gateway(api: str, db_url: str) -> 
     rows = store.samples(result.run_id)
     assert sorted(r.output for r in rows) == ["    return 1", "    return 2"]
     assert result.scores["pass@1"].mean == pytest.approx(0.5)
-    assert all(r.latency_ms > 0 and r.ttft_ms <= r.latency_ms for r in rows)
+    assert all(r.latency_ms > 0 for r in rows)
     if api == "openai":
-        assert all(r.trace and r.trace.get("id") for r in rows)
+        assert all(r.trace and r.trace.get("id") and 0 < r.ttft_ms <= r.latency_ms for r in rows)
+    else:
+        assert all(r.ttft_ms is None for r in rows)
 
 
 def test_gateway_errors_stop_the_run_with_a_clear_message(db_url: str) -> None:
