@@ -86,10 +86,10 @@ def quantile_bootstrap(
     values, owner = values[order], owner[order]
     point = float(np.quantile(values, q, method="inverted_cdf"))
     n_users = len(latencies)
-    counts = rng.multinomial(n_users, np.full(n_users, 1.0 / n_users), size=n_resamples)
+    uniform = np.full(n_users, 1.0 / n_users)
     out = np.empty(n_resamples)
     for i in range(n_resamples):
-        w = counts[i][owner]
+        w = rng.multinomial(n_users, uniform)[owner]
         out[i] = _weighted_quantile(values, w, q) if w.sum() else point
     return point, out
 
