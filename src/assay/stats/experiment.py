@@ -35,6 +35,7 @@ from assay.stats.guardrails import (
     error_rate_guardrail,
     latency_guardrail,
     no_data,
+    unbounded_increase,
 )
 from assay.stats.moments import JointMoments
 from assay.stats.sequential import DEFAULT_N_STAR, sequential
@@ -197,6 +198,8 @@ def _guardrails(
         missing.append(no_data("error_rate", m.error_rate, False))
     if a.cost.sum() > 0 and np.std(np.r_[a.cost, b.cost]) > 0:
         raw.append(cost_guardrail(a.cost, b.cost, margin=m.cost, alpha=s.alpha))
+    elif a.cost.sum() == 0 and b.cost.sum() > 0:
+        missing.append(unbounded_increase("cost", 0.0, float(b.cost.mean()), m.cost))
     else:
         missing.append(no_data("cost", m.cost, True))
     return decide_guardrails(raw, alpha=s.alpha) + missing
@@ -208,7 +211,12 @@ def _verdict(seq: Interval, guardrails: list[Guardrail], s: ExperimentSettings) 
     failed = [g for g in guardrails if g.status == "fail"]
     unclear = [g for g in guardrails if g.status == "inconclusive"]
     for g in failed:
-        reasons.append(f"guardrail {g.name} fails: CI {_fmt(g.ci)} lies above its margin {g.margin:g}")
+        if g.method == "control is 0":
+            reasons.append(
+                f"guardrail {g.name} fails: control has none, treatment {g.treatment:.4g} per user"
+            )
+        else:
+            reasons.append(f"guardrail {g.name} fails: CI {_fmt(g.ci)} lies above its margin {g.margin:g}")
     for g in unclear:
         reasons.append(f"guardrail {g.name} not yet shown within its margin {g.margin:g} (CI {_fmt(g.ci)})")
     for g in guardrails:

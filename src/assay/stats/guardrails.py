@@ -184,3 +184,11 @@ def no_data(name: str, margin: float, relative: bool) -> Guardrail:
     """A guardrail that could not be computed: it never blocks a verdict on its own, and says so."""
     nan = float("nan")
     return Guardrail(name, nan, nan, nan, (nan, nan), margin, relative, nan, nan, "no data", "none")
+
+
+def unbounded_increase(name: str, control: float, treatment: float, margin: float) -> Guardrail:
+    """A relative guardrail whose control value is 0 while the treatment's is not: it fails outright."""
+    inf = float("inf")
+    return Guardrail(
+        name, control, treatment, inf, (inf, inf), margin, True, 1.0, 1.0, "fail", "control is 0"
+    )

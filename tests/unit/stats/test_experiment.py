@@ -155,3 +155,25 @@ def test_quantile_bootstrap_point_and_weights() -> None:
     assert abs(np.median(boot) - point) < 0.1 * point
     again = quantile_bootstrap(lat, rng=np.random.default_rng(2), n_resamples=400)[1]
     assert np.array_equal(boot, again)
+
+
+def test_a_cost_where_control_had_none_fails_the_cost_guardrail() -> None:
+    table = _table(lift=0.25)
+    free_control = np.where(table.arm == "control", 0.0, table.cost)
+    table = UserTable(
+        table.user_id,
+        table.arm,
+        table.shown,
+        table.accepted,
+        table.pre_shown,
+        table.pre_accepted,
+        table.errors,
+        table.requests,
+        free_control,
+        table.latency_ms,
+    )
+    result = analyze_experiment(table, name="exp", rng=np.random.default_rng(1))
+    cost = next(g for g in result.comparisons[0].guardrails if g.name == "cost")
+    assert cost.status == "fail"
+    assert result.verdict is Verdict.DONT_SHIP
+    assert any("control has none" in r for r in result.reasons)
