@@ -116,6 +116,25 @@ class PipelineConfig(_Strict):
     max_context_snippets: int = 4
 
 
+class RedactionConfig(_Strict):
+    """Secret redaction of everything sent to a model (prefix, suffix, context, raw prompts, chat)."""
+
+    enabled: bool = True
+
+
+DEFAULT_EXCLUDED = ["**/.env", "**/.env.*", "*.pem", "*.key", "*.p12", "*.pfx", "**/id_rsa", "**/id_ed25519"]
+
+
+class ExclusionConfig(_Strict):
+    """Files never sent to a model. Globs (``**`` spans directories; a pattern without ``/`` matches the
+    file name at any depth) matched against the request's file path relative to the project."""
+
+    patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDED))
+    """Applied to every request."""
+    projects: dict[str, list[str]] = Field(default_factory=dict)
+    """Extra patterns per project path (GitLab ``project_path``, e.g. ``group/app``), added to ``patterns``."""
+
+
 def default_models() -> list[ModelConfig]:
     return [ModelConfig(name=DEFAULT_MODEL_NAME, provider="local", path=BUILTIN_PREFIX + DEFAULT_MODEL_NAME)]
 
@@ -127,6 +146,8 @@ class Settings(BaseSettings):
     models: list[ModelConfig] = Field(default_factory=default_models)
     features: Features = Features()
     pipeline: PipelineConfig = PipelineConfig()
+    redaction: RedactionConfig = RedactionConfig()
+    exclusion: ExclusionConfig = ExclusionConfig()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

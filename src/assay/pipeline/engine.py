@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from assay.config import Settings
 from assay.errors import AssayError, ConfigError
 from assay.pipeline.decode import DecodeState, stream_within
+from assay.pipeline.exclusion import apply_exclusion, excluded_result, rules_for
 from assay.pipeline.params import build_params
 from assay.pipeline.prepare import prepare_completion
+from assay.pipeline.redact import SecretVault, StreamRestorer, redact_completion, redact_messages
 from assay.pipeline.trace import TraceStore, new_trace_id, timed
 from assay.pipeline.types import CompletionInput, CompletionResult, RequestOverrides, Trace
 from assay.providers.base import Provider
@@ -43,6 +45,9 @@ class ChatInput:
     messages: tuple[ChatMessage, ...]
     model: str | None = None
     overrides: RequestOverrides = RequestOverrides()
+    file_name: str | None = None
+    """The file the chat is about (GitLab generations); an excluded one gets no answer."""
+    project: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,16 @@ class Engine:
         try:
             provider = await self._provider(inp.model, "code_completions")
             trace.model = provider.name
+            inp, exclusion = apply_exclusion(inp, self.settings)
+            trace.exclusion = exclusion.trace_entry()
+            if exclusion.current_file:
+                yield excluded_result(inp, provider.name, trace)
+                return
+            vault = SecretVault()
+            if self.settings.redaction.enabled:
+                inp = redact_completion(inp, vault)
+                trace.redactions = vault.counts()
+            restorers: dict[int, StreamRestorer] = {}
             prepared = prepare_completion(inp, provider, self.settings, trace)
             trace.budget["timeout_s"] = self._timeout_s(provider)
             state = DecodeState(prepared)
@@ -149,6 +164,8 @@ class Engine:
                 try:
                     async for delta in deltas:
                         out = state.feed(delta)
+                        if streaming and out:
+                            out = restorers.setdefault(delta.index, StreamRestorer(vault)).feed(out)
                         if streaming and out:
                             yield StreamChunk(out, delta.index)
                         if state.all_done():
@@ -159,11 +176,14 @@ class Engine:
                 finals = state.finish(trace)
             if streaming:
                 for index, rest in finals:
+                    restorer = restorers.setdefault(index, StreamRestorer(vault))
+                    rest = restorer.feed(rest) + restorer.flush()
                     if rest:
                         yield StreamChunk(rest, index)
             trace.raw_outputs = state.raw_outputs()
             usage = state.usage(trace.prompt_tokens)
-            yield CompletionResult(choices=state.choices(), model=provider.name, language=trace.language,
+            choices = tuple(replace(c, text=vault.restore(c.text)) for c in state.choices())
+            yield CompletionResult(choices=choices, model=provider.name, language=trace.language,
                                    usage=usage, trace=trace)
         except AssayError as exc:
             trace.error = exc.message
@@ -193,9 +213,19 @@ class Engine:
                 from assay.errors import RequestInvalid
 
                 raise RequestInvalid("at least one message is required", field="messages")
+            if rules_for(self.settings, inp.project).excludes(inp.file_name):
+                trace.exclusion = {"current_file": True, "context_dropped": 0}
+                yield Generation(choices=(), usage=Usage(), model=provider.name)
+                return
+            vault = SecretVault()
+            messages = inp.messages
+            if self.settings.redaction.enabled:
+                messages = redact_messages(messages, vault)
+                trace.redactions = vault.counts()
+            restorers: dict[int, StreamRestorer] = {}
             params = build_params(inp.overrides, provider.config, provider.spec, fim_stops=False)
-            request = EngineRequest(params=params, messages=inp.messages)
-            trace.prompt = "\n".join(f"[{m.role}]\n{m.content}" for m in inp.messages)
+            request = EngineRequest(params=params, messages=messages)
+            trace.prompt = "\n".join(f"[{m.role}]\n{m.content}" for m in messages)
             texts: dict[int, list[str]] = {}
             reasons: dict[int, FinishReason] = {}
             usage: Usage | None = None
@@ -208,13 +238,19 @@ class Engine:
                             reasons[delta.index] = delta.finish_reason
                         if delta.usage is not None:
                             usage = delta.usage
-                        if streaming and delta.text:
-                            yield StreamChunk(delta.text, delta.index)
+                        out = restorers.setdefault(delta.index, StreamRestorer(vault)).feed(delta.text)
+                        if streaming and out:
+                            yield StreamChunk(out, delta.index)
                 finally:
                     await deltas.aclose()
+            if streaming:
+                for index, restorer in sorted(restorers.items()):
+                    if rest := restorer.flush():
+                        yield StreamChunk(rest, index)
             choices = tuple(Choice("".join(parts), i, reasons.get(i, FinishReason.LENGTH))
                             for i, parts in sorted(texts.items()))
             trace.raw_outputs = [c.text for c in choices]
+            choices = tuple(replace(c, text=vault.restore(c.text)) for c in choices)
             yield Generation(choices=choices, usage=usage or Usage(), model=provider.name)
         except AssayError as exc:
             trace.error = exc.message

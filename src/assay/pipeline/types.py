@@ -49,6 +49,8 @@ class CompletionInput:
     trace_id: str | None = None
     """Id the request's ``Trace`` must carry (the server sends it in ``X-Assay-Trace-Id`` before a
     stream's first byte); the engine makes one up when None."""
+    project: str | None = None
+    """The project the file belongs to (GitLab ``project_path``); picks per-project exclusion rules."""
 
 
 @dataclass
@@ -82,6 +84,11 @@ class Trace:
     "context_tokens", "prefix_truncated", "suffix_truncated", "timeout_s"}`` (``{"counted_with",
     "raw_prompt", "timeout_s"}`` for client-built prompts); ``counted_with`` is ``tokenizer`` or the
     chars-per-token estimate used for remote models without one."""
+
+    redactions: list[dict[str, Any]] = field(default_factory=list)
+    """Secrets replaced before the model call: ``{"kind", "count"}`` per kind (never the secret)."""
+    exclusion: dict[str, Any] = field(default_factory=dict)
+    """Path exclusion: ``{"current_file": bool, "context_dropped": int}``."""
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

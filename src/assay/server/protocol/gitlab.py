@@ -224,6 +224,7 @@ def to_pipeline_input(body: CodeRequest | ComponentsRequest, *, generation: bool
         name, above, below, lang_id = p.file_name, p.content_above_cursor, p.content_below_cursor, p.language_identifier
         n = max(1, p.choices_count)
         model = p.model_name or None
+        project = None
         context = tuple(ContextFile(name=c.payload.name, content=c.payload.content, type=c.payload.type)
                         for c in body.prompt_components[1:] if isinstance(c, CodeContextComponent))
         if isinstance(task, EditorGenerationComponent):
@@ -235,17 +236,19 @@ def to_pipeline_input(body: CodeRequest | ComponentsRequest, *, generation: bool
         name, above, below, lang_id = f.file_name, f.content_above_cursor, f.content_below_cursor, f.language_identifier
         n = max(1, body.choices_count)
         model = body.model_name or None
+        project = body.project_path
         context = tuple(ContextFile(name=c.name, content=c.content, type=c.type) for c in body.context)
         prompt = body.prompt if body.prompt_version != 1 else None
     overrides = RequestOverrides(n=n)
     if generation:
         messages = _messages(prompt) if isinstance(prompt, list) else (
             (ChatMessage("user", prompt),) if prompt else _generation_messages(name, above, below, None))
-        return ChatInput(messages=messages, model=model or generation_model, overrides=overrides)
+        return ChatInput(messages=messages, model=model or generation_model, overrides=overrides,
+                         file_name=name, project=project)
     if isinstance(prompt, list):
-        return ChatInput(messages=_messages(prompt), model=model, overrides=overrides)
+        return ChatInput(messages=_messages(prompt), model=model, overrides=overrides, file_name=name, project=project)
     return CompletionInput(prefix=above, suffix=below, file_name=name, language_id=lang_id, context=context,
-                           model=model, overrides=overrides, raw_prompt=prompt or None)
+                           model=model, overrides=overrides, raw_prompt=prompt or None, project=project)
 
 
 class TokensConsumption(BaseModel):
