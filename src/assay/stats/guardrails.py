@@ -52,7 +52,9 @@ class Guardrail:
 
 
 @dataclass(frozen=True)
-class _Raw:
+class GuardrailEstimate:
+    """A guardrail's estimate, CI and one-sided non-inferiority p-value, before Holm and its status."""
+
     name: str
     control: float
     treatment: float
@@ -103,7 +105,7 @@ def latency_guardrail(
     q: float = 0.95,
     n_resamples: int = 1000,
     alpha: float = 0.05,
-) -> _Raw:
+) -> GuardrailEstimate:
     """Relative change of the latency quantile, bootstrap percentile CI, bootstrap p for non-inferiority."""
     p_a, boot_a = quantile_bootstrap(control, rng=rng, q=q, n_resamples=n_resamples)
     p_b, boot_b = quantile_bootstrap(treatment, rng=rng, q=q, n_resamples=n_resamples)
@@ -113,7 +115,7 @@ def latency_guardrail(
     rel = rel[np.isfinite(rel)]
     lo, hi = np.quantile(rel, [alpha / 2, 1 - alpha / 2])
     p = (1 + np.sum(rel >= margin)) / (rel.size + 1)
-    return _Raw(
+    return GuardrailEstimate(
         name=f"latency_p{round(q * 100)}",
         control=p_a,
         treatment=p_b,
@@ -126,9 +128,9 @@ def latency_guardrail(
     )
 
 
-def _from_effect(name: str, effect: Effect, margin: float, alpha: float, method: str) -> _Raw:
+def _from_effect(name: str, effect: Effect, margin: float, alpha: float, method: str) -> GuardrailEstimate:
     width = float(student_t.ppf(1 - alpha / 2, effect.dof)) * effect.se
-    return _Raw(
+    return GuardrailEstimate(
         name=name,
         control=effect.mean_a,
         treatment=effect.mean_b,
@@ -149,7 +151,7 @@ def error_rate_guardrail(
     *,
     margin: float,
     alpha: float = 0.05,
-) -> _Raw:
+) -> GuardrailEstimate:
     """Absolute change of errors / requests (ratio metric per user, delta method, Welch t)."""
     effect = ratio_effect(
         JointMoments.from_columns(errors_a, requests_a),
@@ -159,13 +161,15 @@ def error_rate_guardrail(
     return _from_effect("error_rate", effect, margin, alpha, "delta method, Welch t")
 
 
-def cost_guardrail(cost_a: np.ndarray, cost_b: np.ndarray, *, margin: float, alpha: float = 0.05) -> _Raw:
+def cost_guardrail(
+    cost_a: np.ndarray, cost_b: np.ndarray, *, margin: float, alpha: float = 0.05
+) -> GuardrailEstimate:
     """Relative change of mean cost per user (Welch t)."""
     effect = mean_effect(JointMoments.from_columns(cost_a), JointMoments.from_columns(cost_b), relative=True)
     return _from_effect("cost", effect, margin, alpha, "Welch t on cost per user")
 
 
-def decide_guardrails(raw: list[_Raw], *, alpha: float = 0.05) -> list[Guardrail]:
+def decide_guardrails(raw: list[GuardrailEstimate], *, alpha: float = 0.05) -> list[Guardrail]:
     """Holm-adjust the non-inferiority p-values and give each guardrail its status."""
     adjusted = holm([r.p_value for r in raw]) if raw else np.empty(0)
     out = []
