@@ -24,6 +24,7 @@ _MODULES = (
     "assay.eval.tasks.humaneval_x",
     "assay.eval.tasks.repo_fim",
     "assay.eval.tasks.external",
+    "assay.eval.tasks.feature",
 )
 
 
