@@ -34,43 +34,59 @@ class PretrainConfig:
     """Everything a run depends on; the resolved copy is saved with each checkpoint and the model."""
 
     data: tuple[str, ...]
+    """JSONL corpora, source files or folders (see ``assay.train.data``)."""
     tokenizer: str
+    """A tokenizer folder with the family's special tokens (``assay train tokenizer``)."""
     out_dir: str
+    """Run folder: ``checkpoint/``, ``metrics.jsonl``, ``model/``."""
     model: ModelConfig = field(default_factory=ModelConfig)
     family: str = "assay-nano"
     """Model spec whose FIM and eos tokens the data uses."""
     seq_len: int = 512
     """Training window: most completion prompts fit in 512 tokens and attention cost grows with it."""
     batch_size: int = 8
+    """Windows per micro-batch: 8 x 512 fp32 activations of a 5M model fit comfortably in CPU caches/RAM."""
     grad_accum: int = 2
     """Micro-batches per optimizer step: 8 x 2 x 512 = 8k tokens a step, a stable size for this model."""
     max_steps: int = 600
+    """Optimizer steps; the cosine schedule spans exactly these, so set it to what the budget allows."""
     lr: float = 1e-3
     """Peak learning rate; small models tolerate (and need) a high one (nanoGPT's baby models use 1e-3)."""
     min_lr_ratio: float = 0.1
     """Cosine decays to lr x this (Chinchilla's choice)."""
     warmup_steps: int = 30
+    """Linear warmup: ~5% of a short run, enough for Adam's moment estimates to settle."""
     weight_decay: float = 0.1
+    """On matrices only (not norms): the GPT-3/Llama setting."""
     beta1: float = 0.9
+    """Adam's usual first-moment decay."""
     beta2: float = 0.95
     """0.95 rather than 0.999: steadier with few, large steps (GPT-3, Llama)."""
     grad_clip: float = 1.0
+    """Clip the global gradient norm at 1: guards the high learning rate against rare spikes."""
     eval_interval: int = 50
+    """Steps between validation losses: about a dozen points on a default run."""
     eval_rows: int = 32
     """Validation windows per evaluation: enough for a steady estimate, cheap enough to run often."""
     checkpoint_interval: int = 50
+    """Steps between checkpoints: a kill loses at most a few minutes of CPU training."""
     log_interval: int = 10
+    """Steps between ``metrics.jsonl`` lines (step 1 and every validation step are always logged)."""
     val_fraction: float = 0.02
+    """Share of documents held out when the corpus has no validation split of its own."""
     fim: FimConfig = field(default_factory=FimConfig)
     chunk_chars: int = 1600
     """Documents are cut into chunks of this many characters (about 450 tokens) so a FIM example fits a window."""
     seed: int = 1337
+    """Seeds initialisation, document order, FIM choices and window order: same seed, same run."""
     device: str = "auto"
+    """``auto``: CUDA when available (bf16 autocast), else CPU (fp32)."""
     threads: int | None = None
     """torch CPU threads; None leaves torch's default."""
     max_minutes: float | None = None
     """Wall-clock budget; when it runs out the run checkpoints and exports what it has."""
     progress: bool = True
+    """Show a rich progress bar on stderr."""
 
     def __post_init__(self) -> None:
         for name in ("seq_len", "batch_size", "grad_accum", "max_steps", "eval_interval", "checkpoint_interval",
