@@ -14,6 +14,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from assay.errors import RequestInvalid
@@ -126,8 +127,9 @@ async def run_eval(task: Task, generator: Generator, store: RunStore, options: E
 async def _run_all(task: Task, generator: Generator, store: RunStore, options: EvalOptions, run_id: str,
                    todo: Sequence[tuple[Problem, int]], finished: int, total: int,
                    progress: Progress | None) -> int:
-    sem = asyncio.Semaphore(options.workers)
     locks: dict[str, asyncio.Lock] = {}
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="assay-score")
     count = finished
     pending: list[SampleRow] = []
     last_flush = time.monotonic()
@@ -140,26 +142,31 @@ async def _run_all(task: Task, generator: Generator, store: RunStore, options: E
 
     async def one(problem: Problem, index: int) -> None:
         nonlocal count
-        async with sem:
-            gen = await _generate(generator, store, problem, _params(task, options, index), index, locks)
-            output = task.postprocess(problem, gen.text)
-            score = await asyncio.to_thread(task.score, problem, output)
-            row = SampleRow(
-                run_id=run_id, task_id=problem.task_id, index=index, cluster=problem.source,
-                language=problem.language, prompt=problem.prompt, suffix=problem.suffix, raw_output=gen.text,
-                output=output, passed=score.passed, outcome=score.outcome, metrics=score.metrics,
-                detail=score.detail, ttft_ms=gen.ttft_ms, latency_ms=gen.latency_ms,
-                exec_ms=score.exec_s * 1000 if score.exec_s is not None else None,
-                prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens, cached=gen.cached,
-                trace=gen.trace)
-            pending.append(row)
-            if len(pending) >= FLUSH_ROWS or time.monotonic() - last_flush > FLUSH_S:
-                await flush()
-            count += 1
-            if progress:
-                progress(count, total)
+        gen = await _generate(generator, store, problem, _params(task, options, index), index, locks)
+        output = task.postprocess(problem, gen.text)
+        score = await loop.run_in_executor(pool, task.score, problem, output)
+        row = SampleRow(
+            run_id=run_id, task_id=problem.task_id, index=index, cluster=problem.source,
+            language=problem.language, prompt=problem.prompt, suffix=problem.suffix, raw_output=gen.text,
+            output=output, passed=score.passed, outcome=score.outcome, metrics=score.metrics,
+            detail=score.detail, ttft_ms=gen.ttft_ms, latency_ms=gen.latency_ms,
+            exec_ms=score.exec_s * 1000 if score.exec_s is not None else None,
+            prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens, cached=gen.cached,
+            trace=gen.trace)
+        pending.append(row)
+        if len(pending) >= FLUSH_ROWS or time.monotonic() - last_flush > FLUSH_S:
+            await flush()
+        count += 1
+        if progress:
+            progress(count, total)
 
-    tasks = [asyncio.create_task(one(p, i)) for p, i in todo]
+    queue = iter(todo)
+
+    async def worker() -> None:
+        for problem, index in queue:
+            await one(problem, index)
+
+    tasks = [asyncio.create_task(worker()) for _ in range(min(options.workers, len(todo)))]
     try:
         await asyncio.gather(*tasks)
     except BaseException:
@@ -169,4 +176,5 @@ async def _run_all(task: Task, generator: Generator, store: RunStore, options: E
         raise
     finally:
         await asyncio.shield(flush())
+        pool.shutdown(wait=False, cancel_futures=True)
     return count
