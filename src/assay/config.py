@@ -116,6 +116,36 @@ class PipelineConfig(_Strict):
     max_context_snippets: int = 4
 
 
+class AuthConfig(_Strict):
+    """Who may call the gateway. ``keys``: an assay API key, a GitLab cloud-connector JWT or the admin
+    token is required on every route but ``/monitoring/*``; ``none``: local single-user mode."""
+
+    mode: Literal["keys", "none"] = "keys"
+    gitlab_url: str | None = None
+    """GitLab instance whose OIDC JWKS verifies cloud-connector JWTs (``$AIGW_GITLAB_URL`` when unset)."""
+    audience: str = "gitlab-ai-gateway"
+    jwks_cache_s: float = 86_400.0
+    jwks_refresh_min_interval_s: float = 30.0
+    """An unknown key id refetches the JWKS at most this often."""
+    access_token_ttl_s: int = 3600
+    bypass_with_header: bool = False
+    """GitLab's test mode: a ``Bypass-Auth: true`` request is let through (``$AIGW_AUTH__BYPASS_EXTERNAL_WITH_HEADER``)."""
+
+
+class LimitsConfig(_Strict):
+    """Default limits per user and per API key (None: unlimited); a key may override them."""
+
+    requests_per_minute: int | None = 600
+    tokens_per_day: int | None = 2_000_000
+    redis_url: str | None = None
+    """Share the counters between gateway replicas through Redis; in-process when unset."""
+
+
+class DatabaseConfig(_Strict):
+    url: str | None = None
+    """SQLAlchemy URL of the key and audit store (default: ``sqlite:///~/.assay/assay.db``)."""
+
+
 class RedactionConfig(_Strict):
     """Secret redaction of everything sent to a model (prefix, suffix, context, raw prompts, chat)."""
 
@@ -148,6 +178,9 @@ class Settings(BaseSettings):
     pipeline: PipelineConfig = PipelineConfig()
     redaction: RedactionConfig = RedactionConfig()
     exclusion: ExclusionConfig = ExclusionConfig()
+    auth: AuthConfig = AuthConfig()
+    limits: LimitsConfig = LimitsConfig()
+    database: DatabaseConfig = DatabaseConfig()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

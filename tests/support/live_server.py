@@ -28,7 +28,10 @@ class LiveServer:
 @contextmanager
 def live_server(settings: Settings | dict[str, Any], engine: Engine | None = None,
                 start_timeout_s: float = 60.0) -> Iterator[LiveServer]:
-    """Serve ``create_app(settings, engine)`` on 127.0.0.1 and a free port until the block exits."""
+    """Serve ``create_app(settings, engine)`` on 127.0.0.1 and a free port until the block exits.
+
+    Settings that do not mention ``auth`` are served with ``auth.mode: none`` (tests of other parts need
+    no credentials); tests of authentication pass ``auth`` explicitly."""
     import uvicorn
 
     from assay.config import Settings
@@ -36,6 +39,8 @@ def live_server(settings: Settings | dict[str, Any], engine: Engine | None = Non
 
     if isinstance(settings, dict):
         settings = Settings(**settings)
+    if "auth" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"auth": settings.auth.model_copy(update={"mode": "none"})})
     app = create_app(settings, engine)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

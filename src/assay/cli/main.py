@@ -65,6 +65,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 5052, GitLab's self-hosted gateway port).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="Local single-user mode: no credentials required.")] = False,
 ) -> None:
     """Start the gateway (OpenAI-, GitLab AI Gateway- and llama.cpp-compatible APIs)."""
     import uvicorn
@@ -72,6 +73,11 @@ def serve(
     from assay.server.app import create_app
 
     settings = _settings(config, host=host, port=port)
+    if no_auth:
+        settings.auth = settings.auth.model_copy(update={"mode": "none"})
+    if settings.auth.mode == "none":
+        err_console.print("[bold red]WARNING: authentication is OFF (--no-auth):[/] anyone who can reach "
+                          f"{settings.server.host}:{settings.server.port} may use every endpoint. Local use only.")
     names = ", ".join(f"{m.name} ({m.provider})" for m in settings.models)
     err_console.print(f"assay {__version__}: serving {names} on http://{settings.server.host}:{settings.server.port}")
     try:
