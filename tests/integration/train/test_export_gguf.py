@@ -23,6 +23,27 @@ PROMPTS = [
 NEW_TOKENS = 8
 
 
+@pytest.fixture(scope="module")
+def sharp_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with its matrices redrawn at std 0.3: decisive logits (spread ~10), so a wrong tensor
+    layout shows up as errors of whole units rather than hiding below float tolerance."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    out = tmp_path_factory.mktemp("sharp-model")
+    shutil.copytree(tiny_model_dir, out, dirs_exist_ok=True)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.ndim == 2:
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.3)
+    model.save_pretrained(out)
+    return out
+
+
 def _hf_greedy(model: object, ids: list[int], n: int) -> tuple[list[int], list[float]]:
     import torch
 
@@ -36,14 +57,14 @@ def _hf_greedy(model: object, ids: list[int], n: int) -> tuple[list[int], list[f
 
 
 @pytest.mark.slow
-def test_gguf_greedy_tokens_match_transformers(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_gguf_greedy_tokens_match_transformers(sharp_model_dir: Path, tmp_path: Path) -> None:
     import numpy as np
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = tmp_path / "tiny-f32.gguf"
-    export_gguf(str(tiny_model_dir), path, "f32", spec="assay-nano")
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype="float32").eval()
+    export_gguf(str(sharp_model_dir), path, "f32", spec="assay-nano")
+    tokenizer = AutoTokenizer.from_pretrained(sharp_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(sharp_model_dir, dtype="float32").eval()
     llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, n_threads=2, logits_all=True, verbose=False, seed=0)
     assert llm.n_vocab() == model.config.vocab_size
 
@@ -54,7 +75,7 @@ def test_gguf_greedy_tokens_match_transformers(tiny_model_dir: Path, tmp_path: P
 
         llm.reset()
         llm.eval(ids)
-        assert np.allclose(np.asarray(llm.scores[len(ids) - 1]), np.asarray(hf_logits), atol=1e-3), prompt
+        assert np.abs(np.asarray(llm.scores[len(ids) - 1]) - np.asarray(hf_logits)).max() < 2e-2, prompt
 
         llm.reset()
         got: list[int] = []
@@ -66,17 +87,17 @@ def test_gguf_greedy_tokens_match_transformers(tiny_model_dir: Path, tmp_path: P
 
 
 @pytest.mark.slow
-def test_f16_gguf_loads_and_stays_close(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_f16_gguf_loads_and_stays_close(sharp_model_dir: Path, tmp_path: Path) -> None:
     import numpy as np
     import torch
     from transformers import AutoModelForCausalLM
 
     path = tmp_path / "tiny-f16.gguf"
-    export_gguf(str(tiny_model_dir), path, "f16")
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype="float32").eval()
+    export_gguf(str(sharp_model_dir), path, "f16")
+    model = AutoModelForCausalLM.from_pretrained(sharp_model_dir, dtype="float32").eval()
     llm = llama_cpp.Llama(model_path=str(path), n_ctx=128, n_threads=2, logits_all=True, verbose=False)
     ids = [5, 17, 40, 63, 101]
     llm.eval(ids)
     with torch.no_grad():
         expected = model(torch.tensor([ids])).logits[0, -1].numpy()
-    assert np.allclose(np.asarray(llm.scores[len(ids) - 1]), expected, atol=5e-2)
+    assert np.abs(np.asarray(llm.scores[len(ids) - 1]) - expected).max() < 0.25

@@ -51,6 +51,9 @@ class ShardWriter:
 def iter_records(source: Path, split: Split | None = "train") -> Iterator[Record]:
     """Records of a corpus folder's ``split`` shards (all splits when None), or of one JSONL file.
 
+    A folder without a manifest is read by shard names (``train-*.jsonl``), else every ``*.jsonl``
+    in it counts as training data (and none as validation).
+
     JSONL lines need a ``text`` field; the other ``Record`` fields default to empty when missing.
     """
     if source.is_file():
@@ -59,7 +62,9 @@ def iter_records(source: Path, split: Split | None = "train") -> Iterator[Record
         manifest = Manifest.read(source)
         files = [source / s.path for s in manifest.shards if split is None or s.split == split]
     elif source.is_dir():
-        files = sorted(source.glob(f"{split or '*'}-*.jsonl")) or sorted(source.glob("*.jsonl"))
+        files = sorted(source.glob(f"{split or '*'}-*.jsonl"))
+        if not files and split != "validation":
+            files = sorted(source.glob("*.jsonl"))
     else:
         raise ConfigError(f"training data {source} does not exist")
     for file in files:
