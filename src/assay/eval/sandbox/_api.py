@@ -39,7 +39,7 @@ def execute(
     if isolation is not None and isolation not in MECHANISMS:
         raise RequestInvalid(f"{isolation!r} is not one of {', '.join(MECHANISMS)}", field="isolation")
     checked = check_files(files)
-    if isolation is None and warm_available():
+    if isolation is None and POOL.enabled and warm_available():
         try:
             return POOL.run(command, checked, stdin, limits)
         except Exception as exc:

@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._mechanism import BWRAP, SANDBOX_DIR, bwrap_plan, clean_env, fresh_uid, isolation_available
+from ._mechanism import BWRAP, SANDBOX_DIR, bwrap_plan, clean_env, fresh_uid, isolation_available, log
 from ._run import classify
 from ._types import ExecutionResult, Limits, Outcome
 
@@ -109,13 +109,38 @@ class WarmSandbox:
 
 
 class WarmPool:
-    """Idle warm sandboxes, checked out by one caller at a time; thread-safe."""
+    """Idle warm sandboxes, checked out by one caller at a time; thread-safe. After ``MAX_FAILURES``
+    warm sandboxes in a row broke, ``enabled`` turns False for the rest of the process. A forked child
+    process starts with no idle sandboxes (the parent's pipes are the parent's)."""
+
+    MAX_FAILURES = 3
 
     def __init__(self) -> None:
         self._idle: dict[int, list[WarmSandbox]] = {}
         self._lock = threading.Lock()
+        self._failures = 0
+        self.enabled = True
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._idle = {}
+        self._lock = threading.Lock()
 
     def run(self, command: Sequence[str], files: dict[str, bytes], stdin: str | None, limits: Limits) -> ExecutionResult:
+        try:
+            result = self._run(command, files, stdin, limits)
+        except Exception:
+            with self._lock:
+                self._failures += 1
+                if self._failures >= self.MAX_FAILURES and self.enabled:
+                    self.enabled = False
+                    log.warning("SANDBOX: %d warm sandboxes broke in a row; using cold sandboxes from now on",
+                                self._failures)
+            raise
+        self._failures = 0
+        return result
+
+    def _run(self, command: Sequence[str], files: dict[str, bytes], stdin: str | None, limits: Limits) -> ExecutionResult:
         with self._lock:
             idle = self._idle.setdefault(limits.max_disk_bytes, [])
             sandbox = idle.pop() if idle else None

@@ -34,6 +34,7 @@ class Limits:
 
     wall_s: float = 10.0
     cpu_s: float = 10.0
+    """CPU time per process (RLIMIT_CPU), rounded up to whole seconds."""
     memory_mb: int = 1024
     """Address-space limit (RLIMIT_AS) per process."""
     max_processes: int = 64
