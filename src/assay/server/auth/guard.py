@@ -1,6 +1,7 @@
 """The gateway's guard, one pure ASGI middleware in front of every route: authenticate, check the route's
 scope (:mod:`assay.server.auth.scopes`), admit against the rate limits, run the route, then charge the
-tokens it used and append an audit record. Only ``/monitoring/*`` skips it. The route is found in the
+tokens it used and append an audit record (refusals of a known caller, 403 and 429, are recorded
+too; anonymous 401s only logged). Only ``/monitoring/*`` skips it. The route is found in the
 app's own route table on each request, so routes added later are covered (undeclared ones need ``admin``).
 """
 
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assay.config import Settings
 from assay.errors import AssayError, AuthError, Forbidden, RateLimited
 from assay.pipeline.engine import Engine
-from assay.server.audit import AuditSink, meter
+from assay.server.audit import AuditSink, Metered, meter
 from assay.server.auth.authenticator import Authenticator
 from assay.server.auth.principal import Principal
 from assay.server.auth.routing import RouteTable
@@ -89,6 +90,7 @@ class GuardMiddleware:
         path = scope.get("path", "")
         template = self.routes.lookup(scope["method"], path)
         rule = rule_for(template) if template is not None else ScopeRule("unknown", None)
+        principal: Principal | None = None
         try:
             principal = await self.guard.authenticator.authenticate(Headers(scope=scope))
             authorize(principal, rule, path)
@@ -97,6 +99,9 @@ class GuardMiddleware:
             if isinstance(exc, AuthError) and exc.status_code == 401:
                 log.info("%s %s -> 401: %s", scope["method"], path, exc.message)
             await _error(path, exc)(scope, receive, send)
+            if principal is not None and self.guard.audit is not None:
+                await self.guard.audit.record(principal, scope["method"], path, rule.feature, exc.status_code,
+                                              Metered())
             return
         scope.setdefault("state", {})["principal"] = principal
         await self._run(scope, receive, send, principal, rule)
