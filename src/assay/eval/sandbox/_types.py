@@ -59,7 +59,8 @@ class ExecutionResult:
 
     outcome: Outcome
     returncode: int | None
-    """The exit status; negative ``-N`` when killed by signal N; None when the program never started."""
+    """The exit status; negative ``-N`` when killed by signal N; None when the program never started.
+    In a cold bwrap or unshare sandbox an exit status 129..192 is read as a signal, as a shell does."""
     stdout: str
     """Decoded as UTF-8 with replacement, truncated to the output limit."""
     stderr: str
