@@ -60,7 +60,7 @@ def build(
 
             result = build_corpus(sources, out, options, progress=hook, force=force)
     except AssayError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
     summary = result.manifest.summary() | {"out": str(out), "scanned": list(result.scanned),
                                            "skipped": list(result.skipped)}

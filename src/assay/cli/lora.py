@@ -47,7 +47,7 @@ def lora_command(
             result = train_lora(options, on_step=lambda step, loss: bar.update(task, completed=step,
                                                                                loss=f"{loss:.3f}"))
     except AssayError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
     first, last = result.losses[0], result.losses[-1]
     summary = {"out": str(result.out), "adapter_dir": str(result.adapter_dir), "merged": result.merged,

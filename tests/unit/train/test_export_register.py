@@ -123,3 +123,27 @@ def test_gguf_metadata_and_tensors(tiny_model_dir: Path, tmp_path: Path) -> None
 def test_unknown_format_is_a_one_line_error(tiny_model_dir: Path, tmp_path: Path) -> None:
     run = CliRunner().invoke(_app(), ["export", str(tiny_model_dir), "--format", "onnx", "--out", str(tmp_path / "x")])
     assert run.exit_code == 1 and "unknown export format 'onnx'" in run.output
+
+
+def test_exporting_a_lora_adapter_merges_it(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from assay.train.export import export_safetensors
+
+    adapter = tmp_path / "adapter"
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    peft_model = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    peft_model.save_pretrained(adapter)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(adapter)
+
+    result = export_safetensors(str(adapter), tmp_path / "merged")
+    merged = AutoModelForCausalLM.from_pretrained(result.path).eval()
+    with_adapter = AutoModelForCausalLM.from_pretrained(adapter).eval()
+    plain = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    assert not (result.path / "adapter_config.json").exists()
+    ids = torch.tensor([[1, 5, 9, 30, 40]])
+    with torch.no_grad():
+        assert torch.allclose(merged(ids).logits, with_adapter(ids).logits, atol=1e-5)
+        assert not torch.allclose(merged(ids).logits, plain(ids).logits, atol=1e-4)
