@@ -60,11 +60,11 @@ _PLACEHOLDERS = frozenset({
     "yourapikey", "yourkey", "secretvalue", "hidden", "masked", "notset", "unset", "default",
 })
 _REFERENCE = re.compile(
-    r"""^(?:\$|%|\{\{|#\{|<.*>$|@|&|\*+$|x+$|X+$|\.+$|-+$|_+$|•+$|0+$|
+    r"""^(?:\$|%|\{\{|\#\{|<.*>$|@|&|\*+$|x+$|X+$|\.+$|-+$|_+$|•+$|0+$|
         (?:os|process|env|ENV|config|settings|secrets|vault|System|getenv|context|self|this|props|params)[.\[(]|
         (?:your|my|enter|insert|put|replace|the)[-_ ]?.*(?:password|secret|token|key|here)$)""",
     re.VERBOSE | re.IGNORECASE)
-_TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_.~-]+$")
+_TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_.~!@#$%^&*()-]+$")
 
 
 def shannon_entropy(value: str) -> float:
@@ -82,6 +82,8 @@ def name_words(name: str) -> list[str]:
 
 
 def _is_password_name(words: list[str]) -> bool:
+    if not words or words[-1] in _NOT_SECRET_LAST:
+        return False
     return any(w in _PASSWORD_WORDS or w.endswith(("password", "passwd")) for w in words)
 
 
@@ -91,12 +93,17 @@ def _is_key_name(words: list[str]) -> bool:
     return any(w in _KEY_WORDS or w.endswith(("key", "secret", "token")) for w in words)
 
 
-def is_reference(value: str) -> bool:
-    """True for values that point at a secret or stand in for one instead of being one."""
+def is_reference(value: str, quoted: bool = False) -> bool:
+    """True for values that point at a secret or stand in for one instead of being one.
+
+    An unquoted value with a call or subscript in it (``get_secret()``, ``env["X"]``) is code.
+    """
     if not value.strip():
         return True
     squashed = re.sub(r"[-_ ]", "", value).lower()
-    return squashed in _PLACEHOLDERS or bool(_REFERENCE.match(value)) or "(" in value or "[" in value
+    if squashed in _PLACEHOLDERS or _REFERENCE.match(value):
+        return True
+    return not quoted and ("(" in value or "[" in value)
 
 
 def random_looking(value: str) -> bool:
@@ -115,7 +122,7 @@ def random_looking(value: str) -> bool:
 
 
 def _password_literal(name: str, op: str, value: str, quoted: bool) -> bool:
-    if len(value) < 4 or is_reference(value):
+    if len(value) < 4 or is_reference(value, quoted):
         return False
     if quoted:
         return True
@@ -138,7 +145,7 @@ def named_secrets(text: str) -> Iterator[tuple[str, int, int]]:
         words = name_words(m.group("name"))
         if _is_password_name(words) and _password_literal(m.group("name"), m.group("op"), value, quoted):
             yield "password", start, start + len(value)
-        elif _is_key_name(words) and not is_reference(value) and random_looking(value):
+        elif _is_key_name(words) and not is_reference(value, quoted) and random_looking(value):
             yield "secret_assignment", start, start + len(value)
     for m in _XML.finditer(text):
         if not is_reference(m.group("value")):

@@ -61,5 +61,5 @@ RULES: tuple[Rule, ...] = (
     _rule("sendgrid_key", r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b"),
     _rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}"),
     _rule("connection_string_password",
-          r"(?i)\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"]{1,64}:([^\s@'\"/]{1,128})@[A-Za-z0-9.-]", group=1),
+          r"(?i)\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"]{0,64}:([^\s@'\"/]{1,128})@[A-Za-z0-9.-]", group=1),
 )

@@ -1,0 +1,93 @@
+"""Hand-written corpus cases: secrets in unusual places and harmless text that looks like secrets.
+
+Decision recorded here and in ``assay.pipeline.redact.rules``: AWS's documentation example keys
+(``AKIAIOSFODNN7EXAMPLE``, ``wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY``) count as secrets — rules go
+by shape, and hiding a key-shaped example costs the model nothing. Stripe publishable keys and values
+that only name a secret (environment lookups, templates, ``<your-password>``) are harmless.
+All values are invented.
+"""
+
+from __future__ import annotations
+
+TRICKY_SECRETS: list[tuple[str, str, list[str]]] = [
+    ("aws_access_key_id", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", ["AKIAIOSFODNN7EXAMPLE"]),
+    ("aws_secret_access_key", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+     ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]),
+    ("aws_access_key_id", "# old key, rotated: AKIAZ7Q3M9D2K4L8P0XW\n", ["AKIAZ7Q3M9D2K4L8P0XW"]),
+    ("terraform", 'provider "aws" {\n  access_key = "AKIA2E0A8F3B244C9986"\n'
+                  '  secret_key = "7dQnKp0/9sXvB3mLr2Yt+Wc8Hj4Ze1Ga6Nf5Ud0V"\n}\n',
+     ["AKIA2E0A8F3B244C9986", "7dQnKp0/9sXvB3mLr2Yt+Wc8Hj4Ze1Ga6Nf5Ud0V"]),
+    ("django", "SECRET_KEY = 'django-insecure-h3k$2a!x9q@w#r5t^y&u*i(o)p-z_8m+n=b7v4c1'\n",
+     ["django-insecure-h3k$2a!x9q@w#r5t^y&u*i(o)p-z_8m+n=b7v4c1"]),
+    ("password", 'password = "correct horse battery staple"\n', ["correct horse battery staple"]),
+    ("password", "    password: hunter2  # TODO rotate\n", ["hunter2"]),
+    ("password", "Server=tcp:sql01.database.windows.net;Database=app;User ID=admin;Password=S3cret!Pass;\n",
+     ["S3cret!Pass"]),
+    ("password", "apiVersion: v1\nkind: Secret\ndata:\n  password: cGFzc3dvcmQxMjM=\n", ["cGFzc3dvcmQxMjM="]),
+    ("password", "def connect():\n    return db.connect(user='svc', password='Pa$$w0rd-2024')\n", ["Pa$$w0rd-2024"]),
+    ("password", "RABBITMQ_DEFAULT_PASS=r4bb1t-s3cret\n", ["r4bb1t-s3cret"]),
+    ("password", "login(username='ops', passwd=\"Winter2025#\")\n", ["Winter2025#"]),
+    ("connection_string_password", "mongodb://reporter:p%40ss-w0rd@mongo-0.internal:27017/reports\n",
+     ["p%40ss-w0rd"]),
+    ("connection_string_password", "REDIS_URL=redis://:s0me-r3dis-pass@cache:6379/1\n", ["s0me-r3dis-pass"]),
+    ("github_token", "https://api.github.com/repos/o/r?access_token=ghp_Zq8LmN3xR5tV7wY9aB1cD3eF5gH7iJ9kL1mN\n",
+     ["ghp_Zq8LmN3xR5tV7wY9aB1cD3eF5gH7iJ9kL1mN"]),
+    ("auth_header", "Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==\n", ["dXNlcjpwYXNzd29yZDEyMw=="]),
+    ("named_high_entropy", "HEROKU_API_KEY=3f9c2b1e-7a4d-4e8f-9b6a-2c5d8e1f0a7b\n", ["3f9c2b1e-7a4d-4e8f-9b6a-2c5d8e1f0a7b"]),
+    ("named_high_entropy", 'export API_TOKEN="q7Wm2Lk9Xz4Rt8Vb3Nc6Jh1Pd5Gs0Fa"\n', ["q7Wm2Lk9Xz4Rt8Vb3Nc6Jh1Pd5Gs0Fa"]),
+    ("gitlab_token", "git remote add origin https://oauth2:glpat-xY7zW9vU3tS1rQ5pO8nM@gitlab.com/g/p.git\n",
+     ["glpat-xY7zW9vU3tS1rQ5pO8nM"]),
+    ("jwt", "curl -b 'jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk'\n",
+     ["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk"]),
+    ("private_key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n",
+     ["b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB"]),
+    ("slack", '{"text": "deploy done", "url": "https://hooks.slack.com/workflows/T01ABCDEF/A02GHIJKL/3456789/xyzXYZ123abcABC"}\n',
+     ["https://hooks.slack.com/workflows/T01ABCDEF/A02GHIJKL/3456789/xyzXYZ123abcABC"]),
+]
+
+TRICKY_HARMLESS: list[tuple[str, str]] = [
+    ("secret_reference", 'password = "${DB_PASSWORD}"\n'),
+    ("secret_reference", 'password: ""\n'),
+    ("secret_reference", "PASSWORD=changeme\n"),
+    ("secret_reference", 'api_key = "YOUR_API_KEY"\n'),
+    ("secret_reference", "API_KEY=your-api-key-here\n"),
+    ("secret_reference", 'token = "<TOKEN>"\n'),
+    ("secret_reference", "export GITHUB_TOKEN=<your token>\n"),
+    ("secret_reference", '"token": null,\n'),
+    ("secret_reference", "def login(username, password=None):\n"),
+    ("secret_reference", 'password = request.form["password"]\n'),
+    ("secret_reference", "password = ''\n"),
+    ("secret_reference", "Password: <hidden>\n"),
+    ("secret_word_code", "password_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt())\n"),
+    ("secret_word_code", "PASSWORD_RESET_TIMEOUT = 259200\n"),
+    ("secret_word_code", "TOKEN = Token.objects.get(user=request.user)\n"),
+    ("secret_word_code", 'jwt_header = "eyJhbGciOiJIUzI1NiJ9"\n'),
+    ("secret_word_code", 'key = "ArrowUp"\n'),
+    ("secret_word_code", 'const secretSauce = "paprika";\n'),
+    ("secret_word_code", "cache_key = f\"user:{user_id}:profile\"\n"),
+    ("secret_word_code", "--password-file /run/secrets/db_password\n"),
+    ("secret_word_code", 'COMMIT_SHA = "9fceb02d0ae598e95dc970b74767f19372d61af8"\n'),
+    ("secret_word_code", "if (event.key === 'Enter') { submit(); }\n"),
+    ("secret_word_code", 'message_key = "errors.validation.passwordTooShort"\n'),
+    ("git_sha", '  "sha": "7638417db6d59f3c431d3e1f261cc637155684cd",\n'),
+    ("uuid", "user_id = '8c1c9f3e-2b7a-4d5e-9f1a-3b2c4d5e6f70'\n"),
+    ("base64_image", "![logo](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==)\n"),
+    ("lockfile_hash", 'sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"\n'),
+    ("public_material", 'STRIPE_PUBLISHABLE_KEY=pk_test_TYooMQauvdEDq54NiTphI7jx\n'),
+    ("prose_and_ids", "AWS keys look like AKIA followed by 16 characters.\n"),
+    ("prose_and_ids", "Tokens: glpat- for personal, gldt- for deploy, glrt- for runners.\n"),
+    ("secret_word_code", "nonce = secrets.token_hex(16)\n"),
+    ("secret_word_code", 'GOOGLE_CLIENT_ID = "1234567890-k3j4h5g6f7d8s9a0.apps.googleusercontent.com"\n'),
+    ("secret_word_code", "session_key = request.session.session_key\n"),
+    ("secret_word_code", 'tokenizer = AutoTokenizer.from_pretrained("bigcode/starcoder2-3b")\n'),
+    ("secret_word_code", 'secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"\n'),
+    ("secret_word_code", "monkey_patch_enabled = True\n"),
+    ("secret_word_code", 'API_VERSION = "2023-10-16"\n'),
+    ("secret_word_code", "digest = hashlib.sha256(data).hexdigest()  # 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c\n"),
+    ("secret_word_code", 'translation_key: "checkout.paymentMethod.creditCardLabel"\n'),
+    ("secret_word_code", "KEY_ROTATION_DAYS=90\n"),
+    ("secret_word_code", "password_policy:\n  min_length: 12\n  require_symbols: true\n"),
+    ("secret_word_code", "token = next(tokens)\n"),
+    ("encoded_data", 'favicon = "AAABAAEAEBAAAAEAIABoBAAAFgAAACgAAAAQAAAAIAAAAAEAIAAAAAAAAAQAABILAAASCwAAAAAAAAAAAAD"\n'),
+    ("uuid", 'trace_id: "4bf92f3577b34da6a3ce929d0e0e4736"\n'),
+]
