@@ -15,7 +15,7 @@ A file lives at ``definitions/<feature>/<family>/<X.Y.Z>.yml``::
     prompt_template:
       system: You are ...
       user: "Explain this {{ language }} code:\n{{ code }}"
-      assistant: "<answer>"        # optional pre-fill of the reply
+      assistant: "<answer>"        # optional pre-fill of the reply (see PromptTemplate.assistant)
 
 Unknown keys are refused (``extra="forbid"``) so a typo fails at start, not at request time.
 """
@@ -67,7 +67,10 @@ class PromptTemplate(_Strict):
     system: str | None = None
     user: str
     assistant: str | None = None
-    """Pre-fills the start of the model's reply (sent as a trailing assistant message)."""
+    """Pre-fills the start of the model's reply (sent as a trailing assistant message; the endpoints put
+    it in front of the model's text). Only providers that continue a trailing assistant turn (Anthropic)
+    honour it; local chat templates and OpenAI-compatible servers start a new turn, so the shipped
+    prompts for those (the ``small`` family) ask for the lead-in in the user message instead."""
 
 
 class PromptFile(_Strict):

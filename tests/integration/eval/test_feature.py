@@ -132,16 +132,17 @@ def test_gateway_generator_asks_the_chat_endpoint(cases_file: Path, tmp_path: Pa
     assert outputs == sorted(WRITER_REPLIES)
 
 
-def test_small_family_prefill_and_feature_filtering(cases_file: Path, tmp_path: Path) -> None:
+def test_small_family_and_feature_filtering(cases_file: Path, tmp_path: Path) -> None:
     summary_rows = tmp_path / "mixed.jsonl"
     summary_rows.write_text(cases_file.read_text() + json.dumps(
         {"id": "ci-1", "feature": "troubleshoot_job", "inputs": {"log": "E   assert 0 == 4"},
          "reference": "Failing test: t::test_add\nCause: assert 0 == 4"}) + "\n")
     task = get_task("feature:troubleshoot_job", path=str(summary_rows), family="small", embeddings=False)
     (problem,) = task.problems()
-    assert problem.data["prefill"] == "The failing test is" and task.stop == ("\n\n",)
+    assert problem.data["prefill"] == "" and task.stop == ("\n\n",) and task.max_tokens == 128
+    assert [role for role, _ in problem.data["chat_messages"]] == ["user"]
     settings = Settings(models=[{"name": "w", "provider": "echo", "spec": "generic",
-                                 "options": {"reply": " t::test_add, because 0 != 4"}}])
+                                 "options": {"reply": "The failing test is t::test_add, because 0 != 4\n\nMore."}}])
     store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}")
     try:
         result = asyncio.run(run_eval(task, PipelineGenerator(settings, "w"), store, EvalOptions(workers=1)))

@@ -75,9 +75,11 @@ def test_serving_model_spec_family_selects_the_variant(stack) -> None:
     http, rec, _ = stack
     r = http.post("/v1/prompts/troubleshoot_job", json={"inputs": {"log": LOG}, "model_metadata": {"name": "tiny"}})
     assert r.status_code == 200, r.text
-    assert r.json() == "The failing test is" + "return a + b"
-    assert roles(last(rec)) == ["user", "assistant"]
-    assert last(rec)["messages"][-1]["content"] == "The failing test is"
+    assert r.json() == "return a + b"
+    assert r.headers["x-assay-prompt-version"] == "troubleshoot_job/small@1.0.0"
+    body = last(rec)
+    assert roles(body) == ["user"] and body["max_tokens"] == 128
+    assert body["messages"][0]["content"].startswith(LOG.strip()) and "The failing test is" in body["messages"][0]["content"]
 
 
 def test_rails_style_prompt_id_with_family_suffix(stack) -> None:

@@ -28,7 +28,7 @@ def test_show_resolves_family_aliases_and_prints_the_file() -> None:
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["id"] == "explain_code/small" and data["version"] == "1.0.0"
-    assert data["prompt_template"]["assistant"] == "This code"
+    assert data["prompt_template"]["assistant"] is None and "This code" in data["prompt_template"]["user"]
     text = runner.invoke(prompts_app, ["show", "explain_code"])
     assert "unit_primitives: [explain_code]" in text.output
 
@@ -46,7 +46,8 @@ def test_render_with_inline_file_and_json_inputs(tmp_path: Path) -> None:
     inputs = tmp_path / "inputs.json"
     inputs.write_text(json.dumps({"log": "E   assert 1 == 2"}))
     r = runner.invoke(prompts_app, ["render", "troubleshoot_job", "--inputs-json", str(inputs), "-f", "small"])
-    assert r.exit_code == 0 and "[assistant]" in r.output and "assert 1 == 2" in r.output
+    assert r.exit_code == 0 and "troubleshoot_job/small" in r.output and "assert 1 == 2" in r.output
+    assert "[user]" in r.output and "[system]" not in r.output
 
 
 def test_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
