@@ -31,6 +31,7 @@ Environment: ``ASSAY_SERVER__PORT=6000``, ``ASSAY_FEATURES__CODE_COMPLETIONS=qwe
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -114,6 +115,8 @@ class PipelineConfig(_Strict):
     context_window_lines: int = 20
     """Sliding-window height (lines) for Jaccard context retrieval."""
     max_context_snippets: int = 4
+    context_share: float | None = Field(default=None, ge=0.0, le=0.9)
+    """Share of the prompt budget context snippets may take (None: the model spec's ``context_share``)."""
 
 
 class AuthConfig(_Strict):
@@ -165,6 +168,66 @@ class ExclusionConfig(_Strict):
     """Extra patterns per project path (GitLab ``project_path``, e.g. ``group/app``), added to ``patterns``."""
 
 
+class ArmPipeline(_Strict):
+    """Pipeline settings an experiment arm changes; unset fields keep the ``pipeline:`` section's values."""
+
+    postprocess: bool | None = None
+    context: bool | None = None
+    context_window_lines: int | None = Field(default=None, ge=1)
+    max_context_snippets: int | None = Field(default=None, ge=0)
+    context_share: float | None = Field(default=None, ge=0.0, le=0.9)
+    max_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+
+
+class ExperimentArm(_Strict):
+    """One arm; its index in ``arms`` is GitLab's ``variant``. The first arm is the control."""
+
+    name: str = Field(min_length=1, max_length=100)
+    weight: float = Field(default=1.0, gt=0)
+    model: str | None = None
+    """A configured model serving this arm (None: the request's model)."""
+    pipeline: ArmPipeline = ArmPipeline()
+    prompt_cost_per_1k: float = Field(default=0.0, ge=0)
+    """Cost estimate per 1,000 prompt tokens (any one currency unit), recorded per request for the cost guardrail."""
+    completion_cost_per_1k: float = Field(default=0.0, ge=0)
+
+
+class ExperimentGuardrails(_Strict):
+    """Non-inferiority margins ``assay experiment analyze`` uses for this experiment."""
+
+    latency_p95: float = Field(default=0.10, ge=0)
+    """Tolerated relative increase of latency p95."""
+    error_rate: float = Field(default=0.005, ge=0)
+    """Tolerated absolute increase of the error rate."""
+    cost: float = Field(default=0.10, ge=0)
+    """Tolerated relative increase of cost per user."""
+
+
+class ExperimentConfig(_Strict):
+    """An online A/B experiment on code completions, randomised per user (see ``assay.experiments``)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    salt: str = Field(min_length=1)
+    """Hashed with the user id to pick the arm; changing it reshuffles users."""
+    unit: Literal["user"] = "user"
+    arms: list[ExperimentArm] = Field(min_length=2)
+    guardrails: ExperimentGuardrails = ExperimentGuardrails()
+    status: Literal["running", "stopped"] = "running"
+    start: datetime | None = None
+    """When the experiment started (pre-period data ends here); default: its first recorded exposure."""
+    pre_period_days: int = Field(default=14, ge=0)
+    """How many days before ``start`` count as each user's pre-period (the CUPED covariate)."""
+
+    @model_validator(mode="after")
+    def _unique_arms(self) -> ExperimentConfig:
+        names = [a.name for a in self.arms]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"arm names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
 def default_models() -> list[ModelConfig]:
     return [ModelConfig(name=DEFAULT_MODEL_NAME, provider="local", path=BUILTIN_PREFIX + DEFAULT_MODEL_NAME)]
 
@@ -181,6 +244,7 @@ class Settings(BaseSettings):
     auth: AuthConfig = AuthConfig()
     limits: LimitsConfig = LimitsConfig()
     database: DatabaseConfig = DatabaseConfig()
+    experiments: list[ExperimentConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -193,6 +257,15 @@ class Settings(BaseSettings):
         for feature, model in self.features.model_dump().items():
             if model is not None and model not in names:
                 raise ValueError(f"features.{feature} names '{model}', which is not among the models: {', '.join(names)}")
+        experiments = [e.name for e in self.experiments]
+        if len(set(experiments)) != len(experiments):
+            repeated = sorted({n for n in experiments if experiments.count(n) > 1})
+            raise ValueError(f"experiment names must be unique; repeated: {', '.join(repeated)}")
+        for i, exp in enumerate(self.experiments):
+            for j, arm in enumerate(exp.arms):
+                if arm.model is not None and arm.model not in names:
+                    raise ValueError(f"experiments.{i}.arms.{j}.model names '{arm.model}', which is not among "
+                                     f"the models: {', '.join(names)}")
         return self
 
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +20,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from assay.errors import AssayError
+
+if TYPE_CHECKING:
+    from assay.config import ExperimentConfig
+    from assay.stats.table import UserTable
 
 console = Console(width=None if Console().is_terminal else 140)
 err_console = Console(stderr=True)
@@ -180,16 +184,54 @@ def _weights(text: str | None) -> dict[str, float] | None:
     return out
 
 
+def _first(*values: float | None) -> float:
+    return next(float(v) for v in values if v is not None)
+
+
+def _declared_experiment(name: str, config: Path | None, required: bool) -> ExperimentConfig | None:
+    """The experiment ``name`` declared in assay.yaml (``--config``, $ASSAY_CONFIG or ./assay.yaml), if any."""
+    from assay.config import load_settings
+
+    try:
+        settings = load_settings(config)
+    except AssayError:
+        if config is not None or required:
+            raise
+        return None
+    return next((e for e in settings.experiments if e.name == name), None)
+
+
+def _store_table(name: str, declared: ExperimentConfig | None, db: str | None, config: Path | None) -> UserTable:
+    from assay.config import load_settings
+    from assay.experiments import open_event_store, user_table
+
+    url = db or load_settings(config).database.url
+    store = open_event_store(url)
+    try:
+        return user_table(store, declared or name)
+    finally:
+        store.close()
+
+
 @experiment_app.command("analyze")
 def analyze(
     name: Annotated[
         str, typer.Argument(help="Experiment name (rows of other experiments in the file are ignored).")
     ],
     events: Annotated[
-        Path, typer.Option(help="Per-user table: CSV, JSON or JSONL with user_id, arm, shown, accepted, ...")
-    ],
+        Path | None,
+        typer.Option(help="Read a per-user table (CSV, JSON or JSONL with user_id, arm, shown, accepted, ...) "
+                     "instead of the gateway's event store."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="The gateway's database URL (default: database.url of assay.yaml, else ~/.assay/assay.db)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="assay.yaml declaring the experiment (arms, weights, guardrails, start).")
+    ] = None,
     control: Annotated[
-        str | None, typer.Option(help="Control arm (default: the first arm in the file).")
+        str | None, typer.Option(help="Control arm (default: the experiment's first arm, else the first in the data).")
     ] = None,
     weights: Annotated[
         str | None, typer.Option(help="Planned split, e.g. 'control=0.5,treatment=0.5'.")
@@ -201,11 +243,15 @@ def analyze(
     min_lift: Annotated[
         float, typer.Option(help="Smallest relative lift worth shipping (0.02 = +2%).")
     ] = 0.0,
-    latency_margin: Annotated[float, typer.Option(help="Tolerated relative increase of latency p95.")] = 0.10,
+    latency_margin: Annotated[
+        float | None, typer.Option(help="Tolerated relative increase of latency p95 (default: the experiment's, else 0.10).")
+    ] = None,
     error_margin: Annotated[
-        float, typer.Option(help="Tolerated absolute increase of the error rate.")
-    ] = 0.005,
-    cost_margin: Annotated[float, typer.Option(help="Tolerated relative increase of cost per user.")] = 0.10,
+        float | None, typer.Option(help="Tolerated absolute increase of the error rate (default: the experiment's, else 0.005).")
+    ] = None,
+    cost_margin: Annotated[
+        float | None, typer.Option(help="Tolerated relative increase of cost per user (default: the experiment's, else 0.10).")
+    ] = None,
     cuped: Annotated[bool, typer.Option(help="Adjust on each user's pre-period acceptance.")] = True,
     seed: Annotated[int, typer.Option(help="Seed of the latency bootstrap.")] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for latency p95.")] = 1000,
@@ -221,29 +267,39 @@ def analyze(
     task: Annotated[
         str | None, typer.Option(help="Evaluation task that scores offline samples files.")
     ] = None,
-    db: Annotated[str | None, typer.Option(help="Run database URL for offline run ids.")] = None,
+    runs_db: Annotated[str | None, typer.Option(help="Run database URL for offline run ids.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Decide an experiment: acceptance lift (delta method, CUPED, always-valid CI), SRM, guardrails, verdict."""
     import numpy as np
 
+    from assay.experiments.aggregate import planned_weights
     from assay.stats.experiment import ExperimentSettings, analyze_experiment, cumulative_lift
     from assay.stats.guardrails import GuardrailMargins
     from assay.stats.serialize import to_jsonable
     from assay.stats.table import load_user_table
 
-    settings = ExperimentSettings(
-        control=control,
-        weights=_weights(weights),
-        alpha=alpha,
-        n_star=n_star,
-        min_lift=min_lift,
-        margins=GuardrailMargins(latency_p95=latency_margin, error_rate=error_margin, cost=cost_margin),
-        cuped=cuped,
-        n_bootstrap=bootstrap,
-    )
     try:
-        table = load_user_table(events, experiment=name)
+        declared = _declared_experiment(name, config, events is None and db is None)
+        guard = declared.guardrails if declared is not None else None
+        settings = ExperimentSettings(
+            control=control or (declared.arms[0].name if declared is not None else None),
+            weights=_weights(weights) or (planned_weights(declared) if declared is not None else None),
+            alpha=alpha,
+            n_star=n_star,
+            min_lift=min_lift,
+            margins=GuardrailMargins(
+                latency_p95=_first(latency_margin, guard and guard.latency_p95, 0.10),
+                error_rate=_first(error_margin, guard and guard.error_rate, 0.005),
+                cost=_first(cost_margin, guard and guard.cost, 0.10),
+            ),
+            cuped=cuped,
+            n_bootstrap=bootstrap,
+        )
+        if events is not None:
+            table = load_user_table(events, experiment=name)
+        else:
+            table = _store_table(name, declared, db, config)
         result = analyze_experiment(table, name=name, rng=np.random.default_rng(seed), settings=settings)
         daily = cumulative_lift(table, settings=settings) if table.date is not None else None
         comparison = None
@@ -251,7 +307,7 @@ def analyze(
             from assay.stats.compare import compare_runs
             from assay.stats.scores import resolve_run
 
-            runs = [resolve_run(r, task=task, db_url=db) for r in offline]
+            runs = [resolve_run(r, task=task, db_url=runs_db) for r in offline]
             comparison = compare_runs(runs, rng=np.random.default_rng(seed), seed=seed, alpha=alpha)
         if report is not None:
             from assay.stats.report import write_report

@@ -182,6 +182,7 @@ class Engine:
                         yield StreamChunk(rest, index)
             trace.raw_outputs = state.raw_outputs()
             usage = state.usage(trace.prompt_tokens)
+            trace.completion_tokens = usage.completion_tokens
             choices = tuple(replace(c, text=vault.restore(c.text)) for c in state.choices())
             yield CompletionResult(choices=choices, model=provider.name, language=trace.language,
                                    usage=usage, trace=trace)

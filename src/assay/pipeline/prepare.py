@@ -39,6 +39,7 @@ def prepare_completion(inp: CompletionInput, provider: Provider, settings: Setti
         language = language_of(inp)
     trace.language = language.id if language else None
     params = build_params(inp.overrides, provider.config, spec)
+    pipe = inp.pipeline or settings.pipeline
     meter = TokenMeter(provider.tokenizer())
 
     if inp.raw_prompt is not None:
@@ -47,12 +48,14 @@ def prepare_completion(inp: CompletionInput, provider: Provider, settings: Setti
     else:
         with timed(trace, "context"):
             plan = plan_budget(spec, params.max_tokens, meter.count(template_overhead(spec)))
+            if pipe.context_share is not None:
+                plan = replace(plan, context=int(plan.total * pipe.context_share))
             snippets: list[Snippet] = []
-            if settings.pipeline.context and inp.context and plan.context > 0:
+            if pipe.context and inp.context and plan.context > 0:
                 snippets = select_context(
                     inp.context, inp.prefix, token_budget=plan.context, count_tokens=meter.count,
-                    window_lines=settings.pipeline.context_window_lines,
-                    max_snippets=settings.pipeline.max_context_snippets, exclude=inp.file_name)
+                    window_lines=pipe.context_window_lines,
+                    max_snippets=pipe.max_context_snippets, exclude=inp.file_name)
             context_tokens = meter.count(context_text(spec, snippets, language, inp.file_name))
         trace.context = [s.trace_entry() for s in snippets]
         with timed(trace, "budget"):
@@ -76,7 +79,7 @@ def prepare_completion(inp: CompletionInput, provider: Provider, settings: Setti
     trace.prompt_tokens = meter.count(trace.prompt)
 
     post = None
-    if inp.postprocess and settings.pipeline.postprocess:
+    if inp.postprocess and pipe.postprocess:
         post = context_for(inp.prefix, inp.suffix, language)
         trace.mode = post.mode
     chat_answer = spec.fim.mode == "chat" and inp.raw_prompt is None

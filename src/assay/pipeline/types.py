@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assay.config import PipelineConfig
 from assay.types import Choice, Usage
 
 
@@ -51,6 +52,8 @@ class CompletionInput:
     stream's first byte); the engine makes one up when None."""
     project: str | None = None
     """The project the file belongs to (GitLab ``project_path``); picks per-project exclusion rules."""
+    pipeline: PipelineConfig | None = None
+    """Pipeline settings for this request only (an experiment arm's), replacing ``settings.pipeline``."""
 
 
 @dataclass
@@ -89,6 +92,8 @@ class Trace:
     """Secrets replaced before the model call: ``{"kind", "count"}`` per kind (never the secret)."""
     exclusion: dict[str, Any] = field(default_factory=dict)
     """Path exclusion: ``{"current_file": bool, "context_dropped": int}``."""
+    completion_tokens: int = 0
+    """Tokens the model produced for all choices (set when the completion finishes)."""
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

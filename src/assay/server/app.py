@@ -12,18 +12,21 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from assay import __version__
 from assay.config import Settings
+from assay.experiments.runtime import HEADER as EXPERIMENTS_HEADER
+from assay.experiments.runtime import ExperimentRuntime, ExposureMiddleware
 from assay.pipeline.engine import Engine
 from assay.server.auth import routes as auth_routes
 from assay.server.auth.guard import Guard, GuardMiddleware
 from assay.server.errors import install_error_handlers
 from assay.server.middleware import BodyLimitMiddleware, CatchAllMiddleware, ProcessTimeMiddleware
-from assay.server.routes import chat_features, gitlab, llamacpp, monitoring, openai, prompts, traces
+from assay.server.routes import chat_features, events, gitlab, llamacpp, monitoring, openai, prompts, traces
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """An app serving every assay endpoint with ``engine`` (default: ``Engine(settings)``)."""
     engine = engine if engine is not None else Engine(settings)
     guard = Guard.from_settings(settings)
+    experiments = ExperimentRuntime(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -35,6 +38,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             app.state.started = False
             await engine.close()
             await guard.close()
+            experiments.close()
 
     app = FastAPI(title="assay", version=__version__, lifespan=lifespan,
                   description="Code-completion gateway: OpenAI-, GitLab AI Gateway- and llama.cpp-compatible.")
@@ -43,14 +47,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.started = False
     app.state.ready_models = set()
     app.state.guard = guard
+    app.state.experiments = experiments
     install_error_handlers(app)
+    app.add_middleware(ExposureMiddleware, runtime=experiments, engine=engine)
     app.add_middleware(GuardMiddleware, fastapi_app=app, guard=guard, engine=engine)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     if settings.server.cors:
         app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"], allow_headers=["*"],
-                           expose_headers=["X-Assay-Trace-Id", "X-Process-Time", "X-Streaming-Format"])
+                           expose_headers=["X-Assay-Trace-Id", "X-Process-Time", "X-Streaming-Format", EXPERIMENTS_HEADER])
     app.add_middleware(ProcessTimeMiddleware)
-    for module in (openai, gitlab, llamacpp, monitoring, traces, prompts, chat_features, auth_routes):
+    for module in (openai, gitlab, llamacpp, monitoring, traces, prompts, chat_features, auth_routes, events):
         app.include_router(module.router)
     return app

@@ -36,6 +36,8 @@ class _Sampling(_Request):
     stream: bool = False
     stream_options: StreamOptions | None = None
     seed: int | None = None
+    user: str | None = Field(default=None, max_length=256)
+    """The end user (OpenAI's field); the unit of assay's experiments when no GitLab user header is sent."""
 
     def overrides(self, max_tokens: int | None = None) -> RequestOverrides:
         stop = [self.stop] if isinstance(self.stop, str) else self.stop
@@ -130,6 +132,8 @@ class CompletionResponse(BaseModel):
     model: str
     choices: list[CompletionChoice]
     usage: UsageOut | None = None
+    assay_experiments: list[dict[str, str | int]] | None = Field(default=None, exclude_if=lambda v: v is None)
+    """``[{name, variant, arm}]`` of the experiments this request is in (also in ``X-Assay-Experiments``)."""
 
 
 class ChatMessageOut(BaseModel):

@@ -26,6 +26,7 @@ from assay.server.protocol.gitlab import (
     ComponentsMetadata,
     ComponentsRequest,
     ComponentsResponse,
+    Experiment,
     GenerationRequest,
     ModelMeta,
     SuggestionChoice,
@@ -33,6 +34,7 @@ from assay.server.protocol.gitlab import (
     TokensConsumption,
     to_pipeline_input,
 )
+from assay.server.routes.events import apply_experiments, experiment_tags, note_telemetry
 from assay.types import Choice, Usage
 
 router = APIRouter(tags=["gitlab"])
@@ -69,6 +71,10 @@ def _input(request: Request, body: CodeRequest | ComponentsRequest, generation: 
     settings = settings_of(request)
     inp = to_pipeline_input(body, generation=generation,
                             generation_model=settings.model_for("code_generations").name)
+    if isinstance(body, CodeRequest):
+        note_telemetry(request, [t.model_dump() for t in body.telemetry])
+    if isinstance(inp, CompletionInput):
+        inp = apply_experiments(request, inp)
     require_model(request, inp.model)
     return calls.with_trace_id(inp) if isinstance(inp, CompletionInput) else inp
 
@@ -117,7 +123,9 @@ async def _code(request: Request, body: CodeRequest, generation: bool) -> Respon
     if body.stream:
         return await _raw_text(request, inp)
     answer = await _answer(request, inp, body.current_file.file_name)
-    response = SuggestionsResponse(model=answer.meta, created=int(time.time()), choices=answer.choices)
+    response = SuggestionsResponse(model=answer.meta, created=int(time.time()), choices=answer.choices,
+                                   experiments=[Experiment(name=t["name"], variant=t["variant"])
+                                                for t in experiment_tags(request)])
     return Response(response.model_dump_json(), media_type="application/json", headers=answer.headers)
 
 

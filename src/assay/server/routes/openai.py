@@ -37,6 +37,7 @@ from assay.server.protocol.openai import (
     to_completion_input,
 )
 from assay.server.routes.chat_features import feature_chat_input, is_feature_model
+from assay.server.routes.events import apply_experiments, experiment_tags
 from assay.types import Generation
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -70,7 +71,7 @@ async def get_model(model_id: str, request: Request) -> ModelCard:
 async def completions(body: CompletionRequest, request: Request) -> object:
     engine, budget = engine_of(request), budget_of(request)
     require_model(request, body.model)
-    inp = calls.with_trace_id(to_completion_input(body))
+    inp = calls.with_trace_id(apply_experiments(request, to_completion_input(body), body.user))
     created = int(time.time())
     if not body.stream:
         result = await calls.complete(engine, inp, budget)
@@ -78,12 +79,12 @@ async def completions(body: CompletionRequest, request: Request) -> object:
             id=f"cmpl-{result.trace.id}", created=created, model=result.model,
             choices=[CompletionChoice(text=c.text, index=c.index, finish_reason=c.finish_reason.wire())
                      for c in result.choices],
-            usage=UsageOut.of(result.usage))
+            usage=UsageOut.of(result.usage), assay_experiments=experiment_tags(request) or None)
         return _json(response, {TRACE_HEADER: result.trace.id})
     primed = await calls.prime(engine.stream_complete(inp), budget)
     cid = f"cmpl-{inp.trace_id}"
 
-    model = body.model or settings_of(request).model_for("code_completions").name
+    model = inp.model or settings_of(request).model_for("code_completions").name
 
     async def events() -> AsyncIterator[str]:
         async for chunk in primed.chunks:

@@ -1,0 +1,19 @@
+"""Online A/B experiments on live completions: per-user assignment, suggestion events, their durable
+store, and aggregation into the per-user table ``assay experiment analyze`` reads.
+
+- :mod:`~assay.experiments.assign`: deterministic arm per user (sha256 of salt and user id) and the
+  arm's changes to a ``CompletionInput``;
+- :mod:`~assay.experiments.events`: the ``POST /v1/events`` body and the typed records the store keeps;
+- :mod:`~assay.experiments.store`: :class:`EventStore` (SQLAlchemy; SQLite by default, PostgreSQL by URL);
+- :mod:`~assay.experiments.aggregate`: events and exposures → :class:`~assay.stats.table.UserTable`;
+- :mod:`~assay.experiments.runtime`: what the gateway holds per app (assignment, pending exposures,
+  the middleware that records them once a response has finished).
+"""
+
+from assay.experiments.aggregate import user_table
+from assay.experiments.assign import Assignment, apply_arm, assign, assign_arm, bucket
+from assay.experiments.events import EventBatch, EventIn, EventsAccepted, Exposure, TelemetryCount
+from assay.experiments.store import EventStore, open_event_store
+
+__all__ = ["Assignment", "EventBatch", "EventIn", "EventStore", "EventsAccepted", "Exposure", "TelemetryCount",
+           "apply_arm", "assign", "assign_arm", "bucket", "open_event_store", "user_table"]

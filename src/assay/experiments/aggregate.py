@@ -1,0 +1,100 @@
+"""Events and exposures of one experiment → the per-user-per-day :class:`~assay.stats.table.UserTable`.
+
+Per user and UTC day:
+
+- ``shown`` / ``accepted``: distinct suggestions (by ``suggestion_id``) with a ``shown`` event / with an
+  ``accepted`` or ``partially_accepted`` event; an accepted suggestion counts as shown even when its
+  ``shown`` event was lost. A suggestion belongs to the day of its first event.
+- ``requests``, ``errors``, ``cost``, ``latency_ms``: from the gateway's exposure records.
+- ``pre_shown`` / ``pre_accepted``: the same user's suggestions (any experiment, or none) in the
+  ``pre_period_days`` before the experiment's start (``start`` in its config, else its first exposure or event).
+
+The arm is the one the gateway assigned (exposures), else the one the client reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+
+from assay.config import ExperimentConfig
+from assay.errors import RequestInvalid
+from assay.experiments.events import StoredEvent
+from assay.experiments.store import EventStore
+from assay.stats.table import UserRow, UserTable
+
+ACCEPTING = frozenset({"accepted", "partially_accepted"})
+DAY_S = 86_400.0
+
+
+def _day(epoch: float) -> dt.date:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).date()
+
+
+def _suggestions(events: Iterable[StoredEvent]) -> dict[tuple[str, str], tuple[float, bool, bool]]:
+    """(user, suggestion) → (first event time, shown, accepted)."""
+    out: dict[tuple[str, str], tuple[float, bool, bool]] = {}
+    for e in events:
+        key = (e.user_id, e.suggestion_id)
+        first, shown, accepted = out.get(key, (e.at, False, False))
+        accepted = accepted or e.type in ACCEPTING
+        shown = shown or e.type == "shown" or accepted
+        out[key] = (min(first, e.at), shown, accepted)
+    return out
+
+
+def planned_weights(experiment: ExperimentConfig) -> dict[str, float]:
+    """Arm name → planned share of users (for the sample-ratio-mismatch test)."""
+    total = sum(a.weight for a in experiment.arms)
+    return {a.name: a.weight / total for a in experiment.arms}
+
+
+def user_table(store: EventStore, experiment: ExperimentConfig | str) -> UserTable:
+    """The experiment's per-user-per-day table; ``RequestInvalid`` when the store holds nothing for it."""
+    config = experiment if isinstance(experiment, ExperimentConfig) else None
+    name = config.name if config else str(experiment)
+    exposures = store.exposures(name)
+    events = [e for e in store.events(experiment=name) if e.arm is not None]
+    if not exposures and not events:
+        known = ", ".join(store.experiments()) or "none"
+        raise RequestInvalid(f"the event store has no exposures or events for experiment '{name}'; "
+                             f"experiments with data: {known}")
+    arm_of: dict[str, str] = {}
+    for x in exposures:
+        arm_of.setdefault(x.user_id, x.arm)
+    for e in events:
+        arm_of.setdefault(e.user_id, str(e.arm))
+    start = config.start.timestamp() if config and config.start else min(
+        [x.at for x in exposures] + [e.at for e in events])
+    pre_days = config.pre_period_days if config else 14
+
+    cells: dict[tuple[str, dt.date], dict[str, float | list[float]]] = defaultdict(
+        lambda: {"shown": 0.0, "accepted": 0.0, "requests": 0.0, "errors": 0.0, "cost": 0.0, "latency_ms": []})
+    for (user, _), (first, shown, accepted) in _suggestions(events).items():
+        cell = cells[(user, _day(first))]
+        cell["shown"] += float(shown)  # type: ignore[operator]
+        cell["accepted"] += float(accepted)  # type: ignore[operator]
+    for x in exposures:
+        cell = cells[(x.user_id, _day(x.at))]
+        cell["requests"] += 1  # type: ignore[operator]
+        cell["errors"] += float(x.error)  # type: ignore[operator]
+        cell["cost"] += x.cost  # type: ignore[operator]
+        cell["latency_ms"].append(x.latency_ms)  # type: ignore[union-attr]
+
+    pre: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    if pre_days > 0:
+        earlier = store.events(users=arm_of, before=start, since=start - pre_days * DAY_S)
+        for (user, _), (_, shown, accepted) in _suggestions(earlier).items():
+            pre[user][0] += float(shown)
+            pre[user][1] += float(accepted)
+
+    rows = [UserRow(user_id=user, arm=arm_of[user], date=day, experiment=name,
+                    pre_shown=pre[user][0], pre_accepted=pre[user][1], **cell)  # type: ignore[arg-type]
+            for (user, day), cell in sorted(cells.items())]
+    table = UserTable.from_rows(rows)
+    present = set(table.arm.tolist())
+    order = [a.name for a in config.arms if a.name in present] if config else []
+    order += [a for a in table.arm_order if a not in order]
+    return replace(table, arm_order=tuple(order))

@@ -1,0 +1,169 @@
+"""The durable event store: suggestion events, exposures and GitLab telemetry counters in the gateway's
+database (``database.url``; SQLite at :func:`assay.store.default_url` by default, PostgreSQL by a
+``postgresql+psycopg://`` URL). Tables are created on open.
+
+Events are inserted with the dialect's insert-or-ignore on their primary key (the client's event id),
+so a retried batch, or the same id twice in one batch, is counted once, also under concurrent writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+
+from sqlalchemy import Engine, Index, insert, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.types import Boolean, Float, Integer, String
+
+from assay.errors import ConfigError
+from assay.experiments.events import Exposure, StoredEvent, TelemetryCount
+from assay.store import default_url, open_store
+
+INSERT_CHUNK = 500
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class EventRow(_Base):
+    __tablename__ = "experiment_events"
+    __table_args__ = (Index("ix_experiment_events_exp_user", "experiment", "user_id"),
+                      Index("ix_experiment_events_user_at", "user_id", "at"))
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    suggestion_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(200))
+    experiment: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    arm: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    at: Mapped[float] = mapped_column(Float)
+    accepted_chars: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    retained_chars: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    checkpoint_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ExposureRow(_Base):
+    __tablename__ = "experiment_exposures"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    experiment: Mapped[str] = mapped_column(String(100), index=True)
+    arm: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(String(200))
+    at: Mapped[float] = mapped_column(Float)
+    trace_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    error: Mapped[bool] = mapped_column(Boolean)
+    cost: Mapped[float] = mapped_column(Float)
+
+
+class TelemetryRow(_Base):
+    __tablename__ = "experiment_telemetry"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    user_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    experiment: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    variant: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    arm: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    model_engine: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    model_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    lang: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    requests: Mapped[int] = mapped_column(Integer)
+    accepts: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+
+
+def _insert_ignoring_duplicates(engine: Engine):  # noqa: ANN202
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(EventRow)
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(EventRow)
+    raise ConfigError(f"the event store supports SQLite and PostgreSQL, not {engine.dialect.name}")
+
+
+class EventStore:
+    """Reads and writes experiment data; every method is synchronous (servers call it in a thread)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._insert = _insert_ignoring_duplicates(engine)
+
+    def add_events(self, events: Iterable[StoredEvent]) -> int:
+        """Store events whose id is new; returns how many were stored (repeats are ignored)."""
+        unique = list({e.id: e for e in events}.values())
+        stored = 0
+        with Session(self.engine) as session, session.begin():
+            for start in range(0, len(unique), INSERT_CHUNK):
+                rows = [asdict(e) for e in unique[start:start + INSERT_CHUNK]]
+                stmt = self._insert.values(rows).on_conflict_do_nothing(index_elements=["id"]).returning(EventRow.id)
+                stored += len(session.execute(stmt).all())
+        return stored
+
+    def add_exposures(self, exposures: Iterable[Exposure]) -> None:
+        rows = [asdict(e) for e in exposures]
+        if rows:
+            with Session(self.engine) as session, session.begin():
+                session.execute(insert(ExposureRow), rows)
+
+    def add_telemetry(self, counts: Iterable[TelemetryCount]) -> None:
+        rows = [asdict(c) for c in counts]
+        if rows:
+            with Session(self.engine) as session, session.begin():
+                session.execute(insert(TelemetryRow), rows)
+
+    def events(self, *, experiment: str | None = None, users: Iterable[str] | None = None,
+               before: float | None = None, since: float | None = None) -> list[StoredEvent]:
+        """Events in time order: of one ``experiment`` and/or of ``users``, in ``[since, before)``."""
+        stmt = select(EventRow).order_by(EventRow.at, EventRow.id)
+        if experiment is not None:
+            stmt = stmt.where(EventRow.experiment == experiment)
+        if users is not None:
+            stmt = stmt.where(EventRow.user_id.in_(list(users)))
+        if before is not None:
+            stmt = stmt.where(EventRow.at < before)
+        if since is not None:
+            stmt = stmt.where(EventRow.at >= since)
+        with Session(self.engine) as session:
+            return [StoredEvent(**{k: getattr(r, k) for k in StoredEvent.__dataclass_fields__})
+                    for r in session.scalars(stmt)]
+
+    def exposures(self, experiment: str) -> list[Exposure]:
+        stmt = select(ExposureRow).where(ExposureRow.experiment == experiment).order_by(ExposureRow.seq)
+        with Session(self.engine) as session:
+            return [Exposure(**{k: getattr(r, k) for k in Exposure.__dataclass_fields__})
+                    for r in session.scalars(stmt)]
+
+    def telemetry(self, experiment: str | None = None) -> list[TelemetryCount]:
+        stmt = select(TelemetryRow).order_by(TelemetryRow.seq)
+        if experiment is not None:
+            stmt = stmt.where(TelemetryRow.experiment == experiment)
+        with Session(self.engine) as session:
+            return [TelemetryCount(**{k: getattr(r, k) for k in TelemetryCount.__dataclass_fields__})
+                    for r in session.scalars(stmt)]
+
+    def experiments(self) -> list[str]:
+        """Names of experiments with exposures or events, sorted."""
+        with Session(self.engine) as session:
+            names = set(session.scalars(select(ExposureRow.experiment).distinct()))
+            names |= {n for n in session.scalars(select(EventRow.experiment).distinct()) if n}
+        return sorted(names)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_event_store(url: str | None = None) -> EventStore:
+    """Open the event store at ``url`` (default: the gateway's database), creating its tables."""
+    engine = open_store(url).engine
+    try:
+        _Base.metadata.create_all(engine)
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(f"cannot open the event store {url or default_url()}: {type(exc).__name__}: {exc}") from None
+    return EventStore(engine)
