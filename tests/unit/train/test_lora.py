@@ -42,10 +42,10 @@ def _mean_loss(model_dir: Path | str, texts: list[str]) -> float:
 def test_adapter_training_lowers_loss_and_loads_with_transformers(tiny_model_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "adapter"
     result = train_lora(LoraOptions(base=str(tiny_model_dir), data=_jsonl(tmp_path / "d.jsonl"), out=out,
-                                    spec="assay-nano", steps=30, batch_size=4, seq_len=32, lr=3e-2, rank=8,
+                                    spec="assay-nano", steps=15, batch_size=4, seq_len=32, lr=3e-2, rank=8,
                                     warmup_steps=2))
     assert result.fim and not result.merged and result.adapter_dir == out
-    assert len(result.losses) == 30 and result.trainable_parameters > 0
+    assert len(result.losses) == 15 and result.trainable_parameters > 0
     config = json.loads((out / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str(tiny_model_dir.resolve())
     assert (out / "adapter_model.safetensors").is_file() and (out / "tokenizer.json").is_file()
