@@ -49,6 +49,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.guard = guard
     app.state.experiments = experiments
     install_error_handlers(app)
+    app.state.prompts = prompts.load_registry()
     app.add_middleware(ExposureMiddleware, runtime=experiments, engine=engine)
     app.add_middleware(GuardMiddleware, fastapi_app=app, guard=guard, engine=engine)
     app.add_middleware(CatchAllMiddleware)

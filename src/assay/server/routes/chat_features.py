@@ -25,12 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from assay.errors import RequestInvalid
 from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import RequestOverrides
-from assay.prompts import PromptNotFound, RenderedPrompt
+from assay.prompts import PromptNotFound, RenderedPrompt, default_registry
 from assay.server.deps import settings_of
 from assay.server.protocol.openai import ChatCompletionRequest, to_chat_input
 from assay.server.routes.prompts import (
     ask,
     chat_model,
+    check_unit_primitives,
     prompt_chat_input,
     render_prompt,
     reply_text,
@@ -113,6 +114,7 @@ def _input(request: Request, invokable: str, payload: ChatPayload) -> tuple[Chat
     model, _ = chat_model(request, payload.model)
     overrides = _overrides(payload.params)
     if isinstance(payload.content, list):
+        check_unit_primitives(request, invokable, default_registry().resolve(invokable).data.unit_primitives)
         if not payload.content:
             raise RequestInvalid("at least one message is required", field="prompt_components.0.payload.content")
         messages = tuple(ChatMessage(m.role, m.content) for m in payload.content)

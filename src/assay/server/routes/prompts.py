@@ -3,8 +3,9 @@ route shares (resolve → render → chat model).
 
 Request: ``{inputs, prompt_version?: semver constraint (default ^1.0.0), stream?, model_metadata?: {name, ...}}``.
 Answer: a bare JSON string (the model's text, after the prompt's assistant pre-fill), or with
-``stream`` the raw text. Errors: 404 unknown prompt or no matching version; 422 bad constraint,
-missing input or an input over its size limit; 421 when the model call itself failed, with
+``stream`` the raw text. Errors: 404 unknown prompt or no matching version; 403 when the credential holds none of the
+prompt's ``unit_primitives`` (nor assay's ``chat`` scope); 422 bad constraint, missing input or an
+input over its size limit; 421 when the model call itself failed, with
 ``detail`` naming the upstream status and message (so Rails can tell model errors from gateway ones).
 
 The family is ``model_metadata.name`` when the prompt has a variant for it, else the serving chat
@@ -23,15 +24,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assay.errors import AssayError, ProviderError
+from assay.errors import AssayError, Forbidden, ProviderError
 from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import RequestOverrides
-from assay.prompts import RenderedPrompt, default_registry
+from assay.prompts import PromptRegistry, RenderedPrompt, default_registry
 from assay.server import calls
 from assay.server.deps import SSE_HEADERS, budget_of, engine_of, settings_of
 from assay.types import Generation
 
 router = APIRouter(tags=["prompts"])
+CHAT_SCOPE = "chat"
+"""assay's own API-key scope for chat features; it admits every prompt."""
 
 
 class ModelFailed(AssayError):
@@ -59,6 +62,25 @@ class PromptRequest(_Loose):
     model_metadata: ModelMetadata | None = None
 
 
+def load_registry() -> PromptRegistry:
+    """The shipped prompts, loaded once; an invalid file raises ``ConfigError`` naming the file and the
+    field, so ``create_app`` (which calls this) refuses to build a server around it."""
+    return default_registry()
+
+
+def check_unit_primitives(request: Request, prompt_id: str, unit_primitives: tuple[str, ...]) -> None:
+    """403 unless the caller's credential holds one of the prompt's unit primitives (GitLab's check) or
+    assay's own ``chat`` scope. Without an authenticated principal (``auth.mode: none``) nothing is checked."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or principal.unrestricted:
+        return
+    allowed = frozenset(unit_primitives) | {CHAT_SCOPE}
+    if not principal.has_any(allowed):
+        held = ", ".join(sorted(principal.scopes)) or "none"
+        raise Forbidden(f"prompt '{prompt_id}' needs the unit primitive {' or '.join(sorted(allowed))}; "
+                        f"this credential has {held}")
+
+
 def chat_model(request: Request, requested: str | None = None) -> tuple[str, str]:
     """(configured model name, its spec family): ``requested`` when it is configured, else the chat model."""
     settings = settings_of(request)
@@ -77,6 +99,7 @@ def render_prompt(request: Request, prompt_id: str, inputs: Mapping[str, Any] | 
     registry = default_registry()
     model, family = chat_model(request, metadata_name)
     prompt = registry.resolve(prompt_id, metadata_name, family, constraint=constraint)
+    check_unit_primitives(request, prompt.feature, prompt.data.unit_primitives)
     values = prompt.inputs_from_text(inputs) if isinstance(inputs, str) else inputs
     return prompt.render(values), model
 
