@@ -6,7 +6,11 @@ test`` (the test already calls ``check``); cpp adds the standard includes the pr
 js ``prompt + completion + test``; rust ``fn main(){}`` + declaration + prompt + completion + test,
 run with ``rustc --test``. Upstream builds rust with the crates rand, regex and md5; offline the
 ``use`` lines for those crates are dropped, so the two problems that call them fail here. go needs
-``go`` and testify. A language whose toolchain is not installed, or not visible inside the sandbox
+``go`` and testify. cpp links ``-lcrypto`` when the program includes OpenSSL (CPP/162).
+
+Canonical solutions that fail here (measured): js 112 and 155 (wrong upstream solutions), js 162
+(needs the js-md5 npm package); cpp 22 and 137 (need boost, ``apt-get install libboost-dev``), cpp 162
+unless libssl-dev is installed. A language whose toolchain is not installed, or not visible inside the sandbox
 (which binds only system directories: a rustup toolchain under ~/.cargo is not), raises ``ConfigError``
 naming the tool.
 """
@@ -94,7 +98,8 @@ class HumanEvalX(Task):
         if self.lang == "python":
             return run_python_program(source, self.timeout_s)
         if self.lang == "cpp":
-            cmd = ["sh", "-c", f"g++ -std=c++17 -o main {name} && ./main"]
+            libs = " -lcrypto" if "openssl/" in source else ""
+            cmd = ["sh", "-c", f"g++ -std=c++17 -o main {name}{libs} && ./main"]
         elif self.lang == "java":
             cmd = ["sh", "-c", f"javac -J-Xmx512m {name} && java -Xmx512m -cp . Main"]
         elif self.lang == "js":
