@@ -25,16 +25,21 @@ NEW_TOKENS = 8
 
 @pytest.fixture(scope="module")
 def sharp_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model with its matrices redrawn at std 0.3: decisive logits (spread ~10), so a wrong tensor
-    layout shows up as errors of whole units rather than hiding below float tolerance."""
-    import shutil
-
+    """A small grouped-query-attention Llama (8 heads, 4 KV heads, like assay-nano) on the tiny model's
+    tokenizer, with matrices drawn at std 0.3: decisive logits (spread ~10), so a wrong tensor layout shows
+    up as errors of whole units rather than hiding below float tolerance."""
     import torch
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     out = tmp_path_factory.mktemp("sharp-model")
-    shutil.copytree(tiny_model_dir, out, dirs_exist_ok=True)
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    tokenizer.save_pretrained(out)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=8, num_key_value_heads=4, max_position_embeddings=256,
+                         tie_word_embeddings=True, eos_token_id=tokenizer.eos_token_id,
+                         bos_token_id=tokenizer.eos_token_id)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config)
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for param in model.parameters():
