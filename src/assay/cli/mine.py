@@ -51,6 +51,7 @@ def mine_commits_command(
     max_cases: Annotated[int | None, typer.Option("--max-cases", help="Stop after this many commit-message cases.")] = None,
     max_diff_chars: Annotated[int, typer.Option("--max-diff-chars", help="Larger diffs are skipped.")] = 20_000,
     min_words: Annotated[int, typer.Option("--min-words", help="Shortest useful subject, in words.")] = 3,
+    max_subject_chars: Annotated[int, typer.Option("--max-subject-chars", help="Longer subjects are skipped.")] = 120,
     as_json: JsonOpt = False,
 ) -> None:
     """Turn git history into (diff → commit message) and (diff → summary) cases, skipping merges, bots
@@ -59,7 +60,8 @@ def mine_commits_command(
 
     try:
         report = mine_commits(repo, MineOptions(rev=rev, max_commits=max_commits, max_cases=max_cases,
-                                                max_diff_chars=max_diff_chars, min_words=min_words))
+                                                max_diff_chars=max_diff_chars, min_words=min_words,
+                                                max_subject_chars=max_subject_chars))
     except AssayError as exc:
         raise _fail(exc.message) from None
     _finish(report, out, as_json, "commits")
