@@ -58,6 +58,7 @@ def eval_command(
     model: Annotated[str | None, typer.Option("--model", "-m", help="A model configured in assay.yaml.")] = None,
     via_gateway: Annotated[str | None, typer.Option("--via-gateway", help="URL of a running assay gateway.")] = None,
     gateway_api: Annotated[str, typer.Option("--gateway-api", help="openai (/v1/completions) or gitlab (/v2/code/completions).")] = "openai",
+    gateway_key_env: Annotated[str | None, typer.Option("--gateway-key-env", help="Environment variable holding the gateway's bearer token.")] = None,
     samples: Annotated[Path | None, typer.Option("--samples", help="Score a JSONL of task_id + completion instead of generating.")] = None,
     reference: Annotated[bool, typer.Option("--reference", help="Score the tasks' canonical solutions (checks data and sandbox).")] = False,
     n: Annotated[int, typer.Option("--n", help="Samples per problem.")] = 1,
@@ -88,7 +89,7 @@ def eval_command(
         raise _fail("choose one of --samples, --via-gateway and --reference")
     ks = _parse_ks(k)
     try:
-        result = _run(task, model, via_gateway, gateway_api, samples, reference, n, ks, temperature, top_p,
+        result = _run(task, model, via_gateway, (gateway_api, gateway_key_env), samples, reference, n, ks, temperature, top_p,
                       max_tokens, limit, workers, seed, data, _parse_options(option or []), run_id, db, config,
                       as_json, get_task)
     except AssayError as exc:
@@ -118,9 +119,15 @@ def _run(task_name, model, via_gateway, gateway_api, samples, reference, n, ks, 
     elif reference:
         generator = ReferenceGenerator()
     elif via_gateway is not None:
-        if gateway_api not in ("openai", "gitlab"):
-            raise _fail(f"--gateway-api must be openai or gitlab, got {gateway_api!r}")
-        generator = GatewayGenerator(via_gateway, model=model, api=gateway_api)
+        import os
+
+        api, key_env = gateway_api
+        if api not in ("openai", "gitlab"):
+            raise _fail(f"--gateway-api must be openai or gitlab, got {api!r}")
+        if key_env and not os.environ.get(key_env):
+            raise _fail(f"--gateway-key-env names {key_env}, which is not set")
+        generator = GatewayGenerator(via_gateway, model=model, api=api,
+                                     api_key=os.environ.get(key_env) if key_env else None)
     else:
         from assay.config import load_settings
 

@@ -59,3 +59,21 @@ def test_list_and_option_errors() -> None:
     assert bad_k.exit_code == 2 and "--k must be comma-separated integers" in bad_k.output
     unknown = runner.invoke(eval_app, ["eval", "humaneval", "--model", "ghost", "--limit", "1"])
     assert unknown.exit_code == 2 and "model 'ghost' is not configured" in unknown.output
+
+
+def test_eval_via_gateway_from_the_command_line(tmp_path, monkeypatch) -> None:
+    from assay.config import Settings
+    from tests.support.live_server import live_server
+
+    settings = Settings(models=[{"name": "e", "provider": "echo", "spec": "assay-nano",
+                                 "options": {"reply": "    return []\n"}}])
+    db = str(tmp_path / "runs.db")
+    with live_server(settings) as server:
+        res = runner.invoke(eval_app, ["eval", "humaneval", "--via-gateway", server.url, "--model", "e",
+                                       "--limit", "2", "--db", db, "--json"])
+        missing = runner.invoke(eval_app, ["eval", "humaneval", "--via-gateway", server.url,
+                                           "--gateway-key-env", "ASSAY_TEST_NO_SUCH_VAR", "--db", db])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["problems"] == 2 and out["model"] == "e" and out["run_id"].startswith("humaneval-e-")
+    assert missing.exit_code == 2 and "ASSAY_TEST_NO_SUCH_VAR, which is not set" in missing.output
