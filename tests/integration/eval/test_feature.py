@@ -152,3 +152,25 @@ def test_small_family_and_feature_filtering(cases_file: Path, tmp_path: Path) ->
     assert sample.output == "The failing test is t::test_add, because 0 != 4"
     with pytest.raises(RequestInvalid, match="no cases for feature 'explain_code'"):
         get_task("feature:explain_code", path=str(summary_rows), embeddings=False).problems()
+
+
+def test_a_failing_or_silent_judge_does_not_break_scoring(cases_file: Path, tmp_path: Path) -> None:
+    from assay.errors import ProviderTimeout
+    from assay.eval.mining.judge import Judge
+
+    config = tmp_path / "assay.yaml"
+    config.write_text(yaml.safe_dump({"models": [
+        {"name": "down", "provider": "echo", "spec": "generic", "options": {"fail_status": 500}},
+        {"name": "slow", "provider": "echo", "spec": "generic", "options": {"reply": "Score: 5", "delay_s": 3}},
+        {"name": "chatty", "provider": "echo", "spec": "generic", "options": {"reply": "Looks fine to me."}}]}))
+    task = FeatureTask("generate_commit_message", cases_file, judge="down", config=str(config), embeddings=False)
+    problem = task.problems()[0]
+    score = task.score(problem, problem.reference)
+    assert score.passed and score.metrics == {"rouge_l": 1.0}
+    assert "judge failed: model 'down' (echo) was told to fail with HTTP 500" in score.detail
+    chatty = FeatureTask("generate_commit_message", cases_file, judge="chatty", config=str(config), embeddings=False)
+    assert chatty.score(problem, problem.reference).metrics == {"rouge_l": 1.0, "judge": 0.0, "judge_parsed": 0.0}
+    slow = Judge(Settings(**yaml.safe_load(config.read_text())), "slow", timeout_s=0.3)
+    with pytest.raises(ProviderTimeout, match="no verdict within 0.3 s"):
+        slow.grade("generate_commit_message", "diff", "ref", "out")
+    slow.close()

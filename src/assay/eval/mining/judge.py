@@ -13,11 +13,14 @@ background thread, so the runner's worker threads can call :meth:`Judge.grade` s
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from assay.errors import ProviderTimeout
 
 RUBRIC_VERSION = "1"
 RUBRIC = """\
@@ -75,6 +78,15 @@ def judge_messages(feature: str, input_text: str, reference: str, output: str) -
             ("user", USER.format(input=clipped, reference=reference, output=output))]
 
 
+async def _shutdown(engine: Any) -> None:
+    """Cancel calls still running (e.g. after a timeout), then close the engine."""
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+    await engine.close()
+
+
 class Judge:
     """Grades outputs with configured model ``model`` (from ``settings``, an ``assay.config.Settings``)."""
 
@@ -95,7 +107,12 @@ class Judge:
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=loop.run_forever, name="assay-judge", daemon=True).start()
                 self._loop, self._engine = loop, Engine(self.settings)
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(self.timeout_s)
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(self.timeout_s)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise ProviderTimeout(f"judge model '{self.model}' gave no verdict within {self.timeout_s:g} s") from None
 
     def grade(self, feature: str, input_text: str, reference: str, output: str) -> Verdict:
         """One verdict; raises the engine's ``AssayError`` when the judge model fails."""
@@ -118,7 +135,7 @@ class Judge:
             loop, engine, self._loop, self._engine = self._loop, self._engine, None, None
         if loop is None:
             return
-        asyncio.run_coroutine_threadsafe(engine.close(), loop).result(self.timeout_s)
+        asyncio.run_coroutine_threadsafe(_shutdown(engine), loop).result(self.timeout_s)
         loop.call_soon_threadsafe(loop.stop)
 
     def describe(self) -> dict[str, str]:
