@@ -146,11 +146,16 @@ def pack_tokens(texts: Iterator[str], tokenizer: Any, seq_len: int, max_windows:
 
 
 def _load_base(base: str, device: str) -> tuple[Any, Any]:
+    """Float32 on CPU; bfloat16 base weights on a GPU that supports it (peft keeps the adapter in float32)."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    dtype = "float32"
+    if device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        dtype = "bfloat16"
     try:
         tokenizer = AutoTokenizer.from_pretrained(base)
-        model = AutoModelForCausalLM.from_pretrained(base, dtype="float32")
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
     except OSError as exc:
         raise ConfigError(f"cannot load base model '{base}': {str(exc).splitlines()[0]}") from None
     return model.to(device), tokenizer

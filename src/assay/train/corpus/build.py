@@ -135,9 +135,12 @@ def _scan_file(repo: Repository, rel: str, licenses: RepositoryLicenses, options
     if options.languages and language.id not in options.languages:
         return "language_not_selected", None
     path = repo.root / rel
-    if path.stat().st_size > options.limits.max_file_bytes:
-        return "too_large", None
-    data = path.read_bytes()
+    try:
+        if path.stat().st_size > options.limits.max_file_bytes:
+            return "too_large", None
+        data = path.read_bytes()
+    except OSError:
+        return "unreadable", None
     if is_binary(data):
         return "binary", None
     try:
