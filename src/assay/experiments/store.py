@@ -20,6 +20,8 @@ from assay.experiments.events import Exposure, StoredEvent, TelemetryCount
 from assay.store import default_url, open_store
 
 INSERT_CHUNK = 500
+CREATE_ATTEMPTS = 3
+"""Two processes opening a new database at once may both try to create a table; the loser tries again."""
 
 
 class _Base(DeclarativeBase):
@@ -162,8 +164,12 @@ class EventStore:
 def open_event_store(url: str | None = None) -> EventStore:
     """Open the event store at ``url`` (default: the gateway's database), creating its tables."""
     engine = open_store(url).engine
-    try:
-        _Base.metadata.create_all(engine)
-    except Exception as exc:  # noqa: BLE001
-        raise ConfigError(f"cannot open the event store {url or default_url()}: {type(exc).__name__}: {exc}") from None
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            _Base.metadata.create_all(engine)
+            break
+        except Exception as exc:  # noqa: BLE001
+            if attempt + 1 == CREATE_ATTEMPTS:
+                raise ConfigError(f"cannot open the event store {url or default_url()}: "
+                                  f"{type(exc).__name__}: {exc}") from None
     return EventStore(engine)

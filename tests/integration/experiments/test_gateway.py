@@ -1,0 +1,213 @@
+"""End to end: a real gateway (uvicorn on a socket) with an experiment over two echo-model arms; users
+complete code over the GitLab and OpenAI APIs, post events (with duplicates), and ``assay experiment
+analyze`` decides from the store, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from assay.config import ExperimentConfig, Settings
+from assay.experiments import assign_arm, open_event_store
+from assay.server.routes.events import USER_HEADER
+from tests.support.live_server import live_server
+
+EXPERIMENT = {
+    "name": "model-ab", "salt": "salt-1",
+    "arms": [
+        {"name": "control", "model": "a", "prompt_cost_per_1k": 1.0},
+        {"name": "treatment", "model": "b", "pipeline": {"context": False, "max_tokens": 16},
+         "completion_cost_per_1k": 2.0},
+    ],
+}
+USERS = [f"user-{i}" for i in range(12)]
+BASE_ACCEPTED = {"control": 1, "treatment": 3}
+
+
+def _counts(i: int, arm: str) -> tuple[int, int]:
+    """(shown, accepted) posted for the i-th user: varied so that each arm's acceptance has variance."""
+    return 5 + i % 3, BASE_ACCEPTED[arm] + i % 2
+ADMIN = "admin-secret"
+
+
+def _settings(db_url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "models": [{"name": "a", "provider": "echo", "spec": "assay-nano", "options": {"reply": "x = 1"}},
+                   {"name": "b", "provider": "echo", "spec": "assay-nano", "options": {"reply": "y = 2"}}],
+        "database": {"url": db_url},
+        "experiments": [EXPERIMENT],
+        "server": {"admin_token": ADMIN},
+        **extra,
+    }
+
+
+def _code_body(**extra: Any) -> dict[str, Any]:
+    return {"current_file": {"file_name": "app.py", "content_above_cursor": "def f():\n    ",
+                             "content_below_cursor": ""},
+            "context": [{"type": "file", "name": "util.py", "content": "def f():\n    return helper()\n"}], **extra}
+
+
+def _wait_for_exposures(db_url: str, n: int) -> None:
+    store = open_event_store(db_url)
+    try:
+        deadline = time.monotonic() + 10
+        while len(store.exposures("model-ab")) < n:
+            assert time.monotonic() < deadline, f"only {len(store.exposures('model-ab'))} of {n} exposures recorded"
+            time.sleep(0.05)
+    finally:
+        store.close()
+
+
+def test_experiment_end_to_end(db_url: str, tmp_path: Path) -> None:
+    config = ExperimentConfig(**EXPERIMENT)
+    expected = {u: assign_arm(config, u) for u in USERS}
+    assert {a.arm for a in expected.values()} == {"control", "treatment"}
+    with live_server(_settings(db_url)) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        for user in USERS:
+            for _ in range(2):
+                r = client.post("/v2/code/completions", json=_code_body(), headers={USER_HEADER: user})
+                assert r.status_code == 200, r.text
+                body = r.json()
+                assert body["experiments"] == [{"name": "model-ab", "variant": expected[user].variant}]
+                assert body["model"]["name"] == ("a" if expected[user].arm == "control" else "b")
+                assert json.loads(r.headers["X-Assay-Experiments"])[0]["arm"] == expected[user].arm
+                trace = client.get(f"/v1/traces/{r.headers['X-Assay-Trace-Id']}",
+                                   headers={"Authorization": f"Bearer {ADMIN}"}).json()
+                assert bool(trace["context"]) == (expected[user].arm == "control")
+
+        anonymous = client.post("/v2/code/completions", json=_code_body())
+        assert anonymous.json()["experiments"] == [] and "X-Assay-Experiments" not in anonymous.headers
+        assert anonymous.json()["model"]["name"] == "a"
+
+        telemetry = [{"experiments": [{"name": "model-ab", "variant": 1}], "requests": 5, "accepts": 2, "errors": 1}]
+        client.post("/v2/code/completions", json=_code_body(telemetry=telemetry), headers={USER_HEADER: "user-0"})
+
+        events = []
+        for i, user in enumerate(USERS):
+            arm = expected[user].arm
+            shown, accepted = _counts(i, arm)
+            for j in range(shown):
+                events.append({"id": f"{user}-shown-{j}", "type": "shown", "suggestion_id": f"{user}-{j}",
+                               "user_id": user, "experiment": "model-ab", "arm": arm,
+                               "timestamp": "2026-03-02T12:00:00Z"})
+            for j in range(accepted):
+                events.append({"id": f"{user}-acc-{j}", "type": "accepted", "suggestion_id": f"{user}-{j}",
+                               "user_id": user, "experiment": "model-ab", "arm": expected[user].variant,
+                               "timestamp": "2026-03-02T12:00:05Z"})
+        first = client.post("/v1/events", json={"events": events})
+        assert first.status_code == 200, first.text
+        assert first.json() == {"received": len(events), "recorded": len(events), "duplicates": 0}
+        again = client.post("/v1/events", json={"events": events[:10]})
+        assert again.json() == {"received": 10, "recorded": 0, "duplicates": 10}
+
+        bad = client.post("/v1/events", json={"events": [{**events[0], "id": "x", "arm": "nope"}]})
+        assert bad.status_code == 422 and "events.0.arm" in bad.text and "control" in bad.text
+        _wait_for_exposures(db_url, 2 * len(USERS) + 1)
+
+    store = open_event_store(db_url)
+    try:
+        exposures = store.exposures("model-ab")
+        assert {x.user_id for x in exposures} == set(USERS)
+        assert all(x.arm == expected[x.user_id].arm and x.latency_ms > 0 and not x.error for x in exposures)
+        counts = store.telemetry("model-ab")
+        assert [(c.user_id, c.arm, c.requests, c.accepts, c.errors) for c in counts] == [("user-0", "treatment", 5, 2, 1)]
+    finally:
+        store.close()
+
+    import typer
+
+    from assay.cli.stats import experiment_app
+
+    cli = typer.Typer()
+    cli.add_typer(experiment_app, name="experiment")
+    yaml_path = tmp_path / "assay.yaml"
+    yaml_path.write_text(yaml.safe_dump(_settings(db_url)))
+    result = CliRunner().invoke(cli, ["experiment", "analyze", "model-ab", "--db", db_url, "--config", str(yaml_path),
+                                                 "--json", "--bootstrap", "200"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["verdict"] in ("ship", "don't ship", "keep running") and data["control"] == "control"
+    for arm in data["arms"]:
+        posted = [_counts(i, arm["arm"]) for i, u in enumerate(USERS) if expected[u].arm == arm["arm"]]
+        assert arm["users"] == len(posted)
+        assert arm["shown"] == sum(s for s, _ in posted)
+        assert arm["accepted"] == sum(a for _, a in posted)
+        assert arm["error_rate"] == 0
+        assert arm["cost_per_user"] > 0
+    assert data["settings"]["weights"] == {"control": 0.5, "treatment": 0.5}
+
+
+def test_openai_completions_carry_the_arm_and_the_sdk_still_parses(tmp_path: Path) -> None:
+    from openai import OpenAI
+
+    db_url = f"sqlite:///{tmp_path / 'e.db'}"
+    config = ExperimentConfig(**EXPERIMENT)
+    with live_server(_settings(db_url)) as server:
+        client = OpenAI(base_url=f"{server.url}/v1", api_key="unused")
+        raw = client.completions.with_raw_response.create(model="a", prompt="def f():\n    ", suffix="", user="user-3")
+        completion = raw.parse()
+        arm = assign_arm(config, "user-3")
+        assert json.loads(raw.headers["X-Assay-Experiments"]) == [{"name": "model-ab", "variant": arm.variant,
+                                                                   "arm": arm.arm}]
+        assert completion.model == ("a" if arm.arm == "control" else "b")
+        assert completion.model_extra["assay_experiments"][0]["arm"] == arm.arm
+        plain = client.completions.with_raw_response.create(model="a", prompt="def f():\n    ", suffix="")
+        assert "X-Assay-Experiments" not in plain.headers
+        assert "assay_experiments" not in json.loads(plain.http_response.text)
+        _wait_for_exposures(db_url, 1)
+
+
+def test_stopped_experiments_assign_nobody(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'e.db'}"
+    stopped = {**EXPERIMENT, "status": "stopped"}
+    with live_server({**_settings(db_url), "experiments": [stopped]}) as server:
+        r = httpx.post(f"{server.url}/v2/code/completions", json=_code_body(), headers={USER_HEADER: "user-1"})
+        assert r.json()["experiments"] == [] and r.json()["model"]["name"] == "a"
+    store = open_event_store(db_url)
+    assert store.exposures("model-ab") == []
+    store.close()
+
+
+def test_events_need_the_events_scope_and_default_to_the_keys_user(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'e.db'}"
+    store = open_event_store(db_url)
+    from assay.store import open_store
+
+    keys = open_store(db_url).keys
+    completer = keys.create("ann", ["complete_code"]).secret
+    reporter = keys.create("bob", ["events"]).secret
+    event = {"id": "e1", "type": "shown", "suggestion_id": "s1", "timestamp": "2026-03-02T12:00:00"}
+    settings = Settings(**_settings(db_url, auth={"mode": "keys"}))
+    with live_server(settings) as server:
+        denied = httpx.post(f"{server.url}/v1/events", json={"events": [event]},
+                            headers={"Authorization": f"Bearer {completer}"})
+        assert denied.status_code == 403 and "events" in denied.text
+        ok = httpx.post(f"{server.url}/v1/events", json={"events": [event]},
+                        headers={"Authorization": f"Bearer {reporter}"})
+        assert ok.status_code == 200, ok.text
+    assert [(e.user_id, e.experiment) for e in store.events()] == [("bob", None)]
+    store.close()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"type": "partially_accepted"}, "accepted_chars"),
+    ({"type": "retained", "retained_chars": 3, "checkpoint_s": 45}, "checkpoint_s"),
+    ({"experiment": "nope", "arm": 0}, "events.0.experiment"),
+    ({"user_id": None}, "events.0.user_id"),
+    ({"timestamp": "yesterday"}, "timestamp"),
+])
+def test_event_validation_answers_422_naming_the_field(tmp_path: Path, change: dict[str, Any], message: str) -> None:
+    db_url = f"sqlite:///{tmp_path / 'e.db'}"
+    event = {"id": "e1", "type": "shown", "suggestion_id": "s1", "user_id": "u", "timestamp": "2026-03-02T12:00:00Z",
+             **change}
+    with live_server(_settings(db_url)) as server:
+        r = httpx.post(f"{server.url}/v1/events", json={"events": [event]})
+    assert r.status_code == 422, r.text
+    assert message in r.text
