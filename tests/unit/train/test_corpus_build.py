@@ -144,3 +144,33 @@ def test_uncommitted_edit_in_a_git_repository_triggers_a_rescan(tmp_path: Path) 
     again = build_corpus([repo], out)
     assert len(again.scanned) == 1
     assert "edited" in "".join(r.text for r in iter_records(out, "train"))
+
+
+def test_collection_folder_splits_into_repositories(tmp_path: Path) -> None:
+    from assay.train.corpus.sources import discover
+
+    root = tmp_path / "archive"
+    (root / "golang-foo" / "debian").mkdir(parents=True)
+    (root / "golang-foo" / "debian" / "copyright").write_text("Files: *\nCopyright: x\nLicense: Expat\n")
+    (root / "golang-foo" / "foo.go").write_text("package foo\n")
+    _git_repo(root / "bar", {"bar.py": "x = 1\n"})
+    (root / "misc").mkdir()
+    (root / "misc" / "m.py").write_text("y = 2\n")
+    (root / "loose.py").write_text("z = 3\n")
+    repos = {r.root.name if not r.loose_only else "<loose>": r for r in discover(root)}
+    assert set(repos) == {"golang-foo", "bar", "misc", "<loose>"}
+    assert repos["bar"].is_git and not repos["misc"].is_git
+    assert repos["<loose>"].files() == ["loose.py"]
+    assert repos["golang-foo"].files() == ["debian/copyright", "foo.go"]
+
+
+def test_token_counts_with_a_real_tokenizer(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from transformers import AutoTokenizer
+
+    src = tmp_path / "p"
+    src.mkdir()
+    (src / "a.py").write_text(_module("a"))
+    manifest = build_corpus([src], tmp_path / "c", BuildOptions(tokenizer=str(tiny_model_dir))).manifest
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    assert manifest.token_count == f"tokenizer:{tiny_model_dir}"
+    assert manifest.tokens == len(tok(_module("a"), add_special_tokens=False).input_ids)
