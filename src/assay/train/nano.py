@@ -42,23 +42,24 @@ class NanoConfig:
     """Evaluation sets to decontaminate against (HumanEval, HumanEval-X, MBPP JSONL files)."""
     vocab_size: int = 8192
     model: ModelConfig = field(default_factory=ModelConfig)
-    max_steps: int = 360
-    """360 steps x 8k tokens ~ 2.9M tokens (~0.75 epoch): what one nice'd thread on a busy 2-core machine
-    managed in about 75 minutes. On a free core or a GPU, raise it (``--steps``) for a better model."""
-    lr: float = 2e-3
-    """High, as small models want; warmup and gradient clipping keep it stable."""
-    warmup_steps: int = 30
+    max_steps: int = 700
+    """700 steps x 2k tokens ~ 1.4M tokens: what one nice'd thread on a busy, shared 2-core machine managed in
+    under an hour. On a free core or a GPU, raise it (``--steps``) for a better model."""
+    lr: float = 1e-3
+    """nanoGPT's small-model rate; warmup and gradient clipping keep it stable."""
+    warmup_steps: int = 20
     seq_len: int = 512
-    batch_size: int = 8
-    grad_accum: int = 2
-    eval_interval: int = 40
-    checkpoint_interval: int = 20
-    log_interval: int = 5
+    batch_size: int = 4
+    grad_accum: int = 1
+    """2k tokens a step: early in training small batches learn more per token, and steps were the scarce resource."""
+    eval_interval: int = 50
+    checkpoint_interval: int = 25
+    log_interval: int = 10
     seed: int = 1337
     threads: int | None = 1
     """One thread: the recipe is meant to run beside other work on a small machine; None uses all cores."""
     device: str = "auto"
-    max_minutes: float | None = 76
+    max_minutes: float | None = 52
     go_max_bytes: int = 3_000_000
     ruby_max_bytes: int = 2_000_000
     progress: bool = True

@@ -74,7 +74,7 @@ def debian_license(package: str, doc_root: Path = Path("/usr/share/doc")) -> str
 def offline_sources(go_max_bytes: int = 3_000_000, ruby_max_bytes: int = 2_000_000) -> list[CorpusSource]:
     """The stdlib, plus the Debian sources that are installed."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    sources = [CorpusSource("cpython-stdlib", stdlib, (".py",), "PSF-2.0", f"{stdlib}/../LICENSE.txt (Python distribution)")]
+    sources = [CorpusSource("cpython-stdlib", stdlib, (".py",), "PSF-2.0", str(stdlib / "LICENSE.txt"))]
     go = sorted(Path("/usr/share").glob("go-1.*/src"))
     go_license = debian_license("golang-1.19-src")
     if go and go_license:
