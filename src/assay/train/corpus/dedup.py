@@ -51,7 +51,8 @@ class Deduplicator:
         self._lsh = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
         self._template = MinHash(num_perm=config.num_perm, seed=config.seed, scheme="affine32")
         self._minhash_cls = MinHash
-        self._minhashes: dict[str, Any] = {}
+        self._signatures: dict[str, Any] = {}
+        """Kept documents' MinHash values, to confirm LSH candidates (estimated Jaccard = share of equal values)."""
         self.duplicate_of: dict[str, str] = {}
         """For each rejected key, the key of the kept document it duplicates."""
 
@@ -68,10 +69,12 @@ class Deduplicator:
             return "exact_duplicate"
         self._hashes[digest] = key
         m = self.minhash(text)
-        similar = sorted(k for k in self._lsh.query(m) if self._minhashes[k].jaccard(m) >= self.config.threshold)
+        values = m.hashvalues
+        similar = sorted(k for k in self._lsh.query(m)
+                         if float((self._signatures[k] == values).mean()) >= self.config.threshold)
         if similar:
             self.duplicate_of[key] = self._hashes[digest] = similar[0]
             return "near_duplicate"
         self._lsh.insert(key, m)
-        self._minhashes[key] = m
+        self._signatures[key] = values
         return "unique"
