@@ -21,7 +21,7 @@ import json
 import math
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,6 @@ class LoraResult:
     train_tokens: int
     val_loss_before: float | None = None
     val_loss_after: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 StepHook = Callable[[int, float], None]
