@@ -243,19 +243,39 @@ def models_probe(
         raise typer.Exit(1)
 
 
-def _register_optional_apps() -> None:
-    """Attach the training / data / export command groups when their modules are present."""
-    import importlib
+def _register_command_groups() -> None:
+    """Attach every pillar's commands. Each module keeps its heavy imports inside its commands."""
+    from assay.cli.audit import audit_command
+    from assay.cli.data import data_app
+    from assay.cli.eval import eval_command, report_command
+    from assay.cli.export import export, register
+    from assay.cli.keys import keys_app
+    from assay.cli.lora import lora_command
+    from assay.cli.mine import judge_agreement_command, mine_ci_logs_command, mine_commits_command
+    from assay.cli.prompts import prompts_app
+    from assay.cli.redact import redact_command
+    from assay.cli.stats import compare_command, experiment_app
+    from assay.cli.train import train_app
 
-    for module, attr, name in (("assay.cli.train", "train_app", "train"), ("assay.cli.data", "data_app", "data")):
-        try:
-            sub = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            continue
-        app.add_typer(sub, name=name)
+    train_app.command("lora")(lora_command)
+    data_app.command("mine-commits")(mine_commits_command)
+    data_app.command("mine-ci-logs")(mine_ci_logs_command)
+    data_app.command("judge-agreement")(judge_agreement_command)
+    models_app.command("register")(register)
+    app.add_typer(train_app, name="train")
+    app.add_typer(data_app, name="data")
+    app.add_typer(prompts_app, name="prompts")
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(experiment_app, name="experiment")
+    app.command("export")(export)
+    app.command("eval")(eval_command)
+    app.command("report")(report_command)
+    app.command("compare")(compare_command)
+    app.command("redact")(redact_command)
+    app.command("audit")(audit_command)
 
 
-_register_optional_apps()
+_register_command_groups()
 
 
 def main() -> None:  # pragma: no cover - console entry point
