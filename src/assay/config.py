@@ -22,6 +22,13 @@ Example::
       code_completions: qwen
       code_generations: qwen
       chat: qwen
+    experiments:                        # online A/B tests of completions, one arm per user
+      - name: qwen-vs-nano
+        salt: "2026-03"                 # hashed with the user id; a new salt reshuffles users
+        arms:                           # the first arm is the control; its index is GitLab's variant
+          - {name: control, model: nano}
+          - {name: treatment, model: qwen, weight: 1, pipeline: {max_context_snippets: 2}}
+        guardrails: {latency_p95: 0.10, error_rate: 0.005, cost: 0.10}
 
 Environment: ``ASSAY_SERVER__PORT=6000``, ``ASSAY_FEATURES__CODE_COMPLETIONS=qwen``, ...
 (``__`` separates nesting levels). API keys are read from the variable a model names in

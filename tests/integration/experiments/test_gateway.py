@@ -211,3 +211,32 @@ def test_event_validation_answers_422_naming_the_field(tmp_path: Path, change: d
         r = httpx.post(f"{server.url}/v1/events", json={"events": [event]})
     assert r.status_code == 422, r.text
     assert message in r.text
+
+
+def test_failed_and_streamed_requests_are_recorded_with_their_arm(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'e.db'}"
+    broken = {"name": "broken", "provider": "echo", "spec": "assay-nano", "options": {"fail_status": 503}}
+    experiment = {"name": "model-ab", "salt": "salt-1",
+                  "arms": [{"name": "control", "model": "a"}, {"name": "treatment", "model": "broken"}]}
+    settings = _settings(db_url, experiments=[experiment])
+    settings["models"].append(broken)
+    config = ExperimentConfig(**experiment)
+    treated = next(u for u in USERS if assign_arm(config, u).arm == "treatment")
+    control = next(u for u in USERS if assign_arm(config, u).arm == "control")
+    with live_server(settings) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        failed = client.post("/v2/code/completions", json=_code_body(), headers={USER_HEADER: treated})
+        assert failed.status_code >= 500
+        assert json.loads(failed.headers["X-Assay-Experiments"])[0]["arm"] == "treatment"
+        with client.stream("POST", "/v2/code/completions", json=_code_body(stream=True),
+                           headers={USER_HEADER: control}) as streamed:
+            assert streamed.status_code == 200
+            assert json.loads(streamed.headers["X-Assay-Experiments"])[0]["arm"] == "control"
+            assert "".join(streamed.iter_text())
+        _wait_for_exposures(db_url, 2)
+    store = open_event_store(db_url)
+    try:
+        by_user = {x.user_id: x for x in store.exposures("model-ab")}
+    finally:
+        store.close()
+    assert by_user[treated].error and by_user[treated].arm == "treatment"
+    assert not by_user[control].error and by_user[control].completion_tokens > 0
