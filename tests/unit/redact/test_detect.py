@@ -75,6 +75,18 @@ def test_secret_words_with_values_that_are_not_secrets(text: str) -> None:
     assert _kinds(text) == []
 
 
+@pytest.mark.parametrize("text", [
+    "pass_threshold: float", "# Pre-pass: find inputs of waiting nodes", "_DISABLE_PASS = orig_val",
+    '"PasswordData": password_data,', "STL(endog, period=period, low_pass=19.0)", "file_secret_settings: Source,",
+    "EMRFS_CSE_KEY = 'fs.s3.cse.enabled'", 'pw = " ...\\n".join(pairs)', 'PUBLIC_KEY_OR_PASSWORD = "PUBLIC_KEY_OR_PASSWORD"',
+    'password_last_used = "not_supported"', 'WaitForTaskToken = "waitForTaskToken"',
+    "doc = \"has '-----BEGIN RSA PRIVATE KEY-----' and '-----END RSA PRIVATE KEY-----' markers\"",
+    "resource[property_key] = s3_uri_value", "password: {auth_token}", 'password = ":****"',
+])
+def test_code_found_in_real_libraries_is_not_a_secret(text: str) -> None:
+    assert _kinds(text) == []
+
+
 def test_entropy_and_random_looking() -> None:
     assert shannon_entropy("") == 0.0
     assert shannon_entropy("aaaa") == 0.0

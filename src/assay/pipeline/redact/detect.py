@@ -7,12 +7,15 @@ assigned to ``GITHUB_TOKEN`` is a ``github_token``, not a ``secret_assignment``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assay.pipeline.redact.named import is_reference, named_secrets
 from assay.pipeline.redact.rules import RULES
 
 _REFERENCE_CHECKED = frozenset({"connection_string_password"})
+_KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/=]{16,}")
+"""A private-key block must hold key material; bare BEGIN/END markers in prose are not secrets."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ def _candidates(text: str) -> list[tuple[int, int, int, str]]:
             value = text[start:end].rstrip()
             end = start + len(value)
             if not value or (rule.kind in _REFERENCE_CHECKED and is_reference(value)):
+                continue
+            if rule.kind == "private_key" and not _KEY_MATERIAL.search(value):
                 continue
             found.append((start, end, priority, rule.kind))
     for kind, start, end in named_secrets(text):
