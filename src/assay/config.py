@@ -22,6 +22,12 @@ Example::
       code_completions: qwen
       code_generations: qwen
       chat: qwen
+    redaction:
+      enabled: true                     # secrets in prompts become <ASSAY_SECRET_n> before any model call
+    exclusion:                          # files never sent to a model (default: .env files and key files)
+      patterns: ["**/.env", "*.pem", "secrets/**"]
+      projects:                         # added for requests whose GitLab project_path matches
+        group/app: ["config/credentials/**"]
     experiments:                        # online A/B tests of completions, one arm per user
       - name: qwen-vs-nano
         salt: "2026-03"                 # hashed with the user id; a new salt reshuffles users

@@ -110,3 +110,11 @@ def test_redact_text_reports_kind_line_column_and_placeholder_only() -> None:
     assert result.text == "first\n  key = '<ASSAY_SECRET_1>'\npassword: <ASSAY_SECRET_2>\n"
     assert [(f.kind, f.line, f.column, f.placeholder) for f in result.findings] == [
         ("aws_access_key_id", 2, 10, "<ASSAY_SECRET_1>"), ("password", 3, 11, "<ASSAY_SECRET_2>")]
+
+
+def test_placeholder_text_the_user_wrote_is_neither_reused_nor_dropped() -> None:
+    vault = SecretVault()
+    inp = CompletionInput(prefix=f"doc = '<ASSAY_SECRET_1> marks a secret'\nkey = '{KEY}'\n")
+    out = redact_completion(inp, vault)
+    assert out.prefix == "doc = '<ASSAY_SECRET_1> marks a secret'\nkey = '<ASSAY_SECRET_2>'\n"
+    assert vault.restore("a('<ASSAY_SECRET_1>')\nb('<ASSAY_SECRET_2>')\n") == f"a('<ASSAY_SECRET_1>')\nb('{KEY}')\n"

@@ -20,6 +20,7 @@ __all__ = ["PLACEHOLDER", "Finding", "RedactedText", "Redaction", "SecretVault",
 
 def redact_completion(inp: CompletionInput, vault: SecretVault) -> CompletionInput:
     """``inp`` with secrets replaced in the prefix and suffix (as one text), each context file and the raw prompt."""
+    vault.reserve([inp.prefix, inp.suffix, inp.raw_prompt or "", *(c.content for c in inp.context)])
     prefix, suffix = vault.redact_fim(inp.prefix, inp.suffix)
     context = tuple(ContextFile(c.name, vault.redact(c.content), c.type) for c in inp.context)
     raw = vault.redact(inp.raw_prompt) if inp.raw_prompt is not None else None
@@ -28,6 +29,7 @@ def redact_completion(inp: CompletionInput, vault: SecretVault) -> CompletionInp
 
 def redact_messages(messages: tuple[ChatMessage, ...], vault: SecretVault) -> tuple[ChatMessage, ...]:
     """Chat messages with secrets replaced in each message's content."""
+    vault.reserve(m.content for m in messages)
     return tuple(ChatMessage(m.role, vault.redact(m.content)) for m in messages)
 
 
@@ -50,6 +52,7 @@ class RedactedText:
 def redact_text(text: str) -> RedactedText:
     """Redact one text; each finding with its 1-based line and column in the original text."""
     vault = SecretVault()
+    vault.reserve([text])
     findings = find_secrets(text)
     out: list[str] = []
     reported: list[Redaction] = []

@@ -8,8 +8,9 @@ user or by scanners, and it cannot collide with a real secret.
 
 Restoration works line by line: a line of the model's answer has its known placeholders replaced by
 the secrets; a line that still holds a placeholder (one the model made up) is dropped whole, and so is
-a last line ending in a cut-off placeholder (``<ASSAY_SEC``). A request in which nothing was redacted
-passes through untouched. Streams are restored by :class:`StreamRestorer`, which holds text back to
+a last line ending in a cut-off placeholder (``<ASSAY_SEC``). Placeholder-shaped text the request
+already held (:meth:`SecretVault.reserve`) is never used for a secret and is kept as it is. A request
+in which nothing was redacted passes through untouched. Streams are restored by :class:`StreamRestorer`, which holds text back to
 the end of its line only when the request had secrets, so a stream and a whole answer restore alike.
 """
 
@@ -33,6 +34,14 @@ class SecretVault:
         self._placeholders: dict[str, str] = {}
         self._secrets: dict[str, str] = {}
         self._counts: Counter[str] = Counter()
+        self._literal: set[str] = set()
+        self._next = 1
+
+    def reserve(self, texts: Iterable[str]) -> None:
+        """Keep placeholder-shaped text already in the request (``<ASSAY_SECRET_3>`` typed by the user)
+        out of numbering, so it is never confused with a secret's placeholder and survives restoration."""
+        for text in texts:
+            self._literal.update(PLACEHOLDER.findall(text))
 
     def __bool__(self) -> bool:
         return bool(self._placeholders)
@@ -43,7 +52,11 @@ class SecretVault:
         existing = self._placeholders.get(finding.value)
         if existing is not None:
             return existing
-        token = f"<ASSAY_SECRET_{len(self._placeholders) + 1}>"
+        token = f"<ASSAY_SECRET_{self._next}>"
+        while token in self._literal:
+            self._next += 1
+            token = f"<ASSAY_SECRET_{self._next}>"
+        self._next += 1
         self._placeholders[finding.value] = token
         self._secrets[token] = finding.value
         return token
@@ -93,8 +106,18 @@ class SecretVault:
         """One line of model output with placeholders restored; ``""`` when one cannot be restored."""
         if "<ASSAY_SECRET_" not in line:
             return line
-        restored = PLACEHOLDER.sub(lambda m: self._secrets.get(m.group(0), m.group(0)), line)
-        return "" if PLACEHOLDER.search(restored) else restored
+        unknown = False
+
+        def swap(m: re.Match[str]) -> str:
+            nonlocal unknown
+            token = m.group(0)
+            if token in self._secrets:
+                return self._secrets[token]
+            unknown = unknown or token not in self._literal
+            return token
+
+        restored = PLACEHOLDER.sub(swap, line)
+        return "" if unknown else restored
 
     def restore(self, text: str) -> str:
         """A whole answer restored (see the module docstring); unchanged when nothing was redacted."""
