@@ -23,6 +23,7 @@ from assay.errors import AssayError
 
 if TYPE_CHECKING:
     from assay.config import ExperimentConfig
+    from assay.experiments.aggregate import ArmRetention
     from assay.stats.table import UserTable
 
 console = Console(width=None if Console().is_terminal else 140)
@@ -201,14 +202,16 @@ def _declared_experiment(name: str, config: Path | None, required: bool) -> Expe
     return next((e for e in settings.experiments if e.name == name), None)
 
 
-def _store_table(name: str, declared: ExperimentConfig | None, db: str | None, config: Path | None) -> UserTable:
+def _from_store(name: str, declared: ExperimentConfig | None, db: str | None,
+                config: Path | None) -> tuple[UserTable, list[ArmRetention]]:
     from assay.config import load_settings
     from assay.experiments import open_event_store, user_table
+    from assay.experiments.aggregate import retention
 
     url = db or load_settings(config).database.url
     store = open_event_store(url)
     try:
-        return user_table(store, declared or name)
+        return user_table(store, declared or name), retention(store, name)
     finally:
         store.close()
 
@@ -296,10 +299,11 @@ def analyze(
             cuped=cuped,
             n_bootstrap=bootstrap,
         )
+        retained = []
         if events is not None:
             table = load_user_table(events, experiment=name)
         else:
-            table = _store_table(name, declared, db, config)
+            table, retained = _from_store(name, declared, db, config)
         result = analyze_experiment(table, name=name, rng=np.random.default_rng(seed), settings=settings)
         daily = cumulative_lift(table, settings=settings) if table.date is not None else None
         comparison = None
@@ -327,6 +331,8 @@ def analyze(
         data = to_jsonable(result)
         if daily is not None:
             data["daily"] = to_jsonable(daily)
+        if retained:
+            data["retention"] = to_jsonable(retained)
         if comparison is not None:
             from assay.stats.compare import summary_json
 
@@ -371,3 +377,10 @@ def analyze(
     console.print(
         f"SRM: chi-square p = {result.srm.p_value:.3g} ({'mismatch' if result.srm.mismatch else 'ok'})"
     )
+    for r in retained:
+        points = ", ".join(
+            f"{p.checkpoint_s}s: {_fmt(p.mean_retained_chars, 3)} chars"
+            + (f" ({p.retained_share:.0%})" if p.retained_share is not None else "")
+            for p in r.points
+        )
+        console.print(f"retained after acceptance, {r.arm}: {points or 'no reports'}")

@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from assay.config import ExperimentConfig
 from assay.errors import RequestInvalid
-from assay.experiments.events import StoredEvent
+from assay.experiments.events import CHECKPOINTS_S, StoredEvent
 from assay.experiments.store import EventStore
 from assay.stats.table import UserRow, UserTable
 
@@ -98,3 +98,52 @@ def user_table(store: EventStore, experiment: ExperimentConfig | str) -> UserTab
     order = [a.name for a in config.arms if a.name in present] if config else []
     order += [a for a in table.arm_order if a not in order]
     return replace(table, arm_order=tuple(order))
+
+
+@dataclass(frozen=True)
+class RetentionPoint:
+    """Characters of accepted suggestions still present ``checkpoint_s`` after acceptance, as clients report them."""
+
+    checkpoint_s: int
+    suggestions: int
+    """Suggestions with a ``retained`` report at this checkpoint."""
+    mean_retained_chars: float
+    retained_share: float | None
+    """Sum of retained over sum of accepted characters, over suggestions whose accepted characters were
+    reported (``accepted_chars`` on their accepted / partially_accepted event); None when none were."""
+
+
+@dataclass(frozen=True)
+class ArmRetention:
+    arm: str
+    points: list[RetentionPoint]
+
+
+def retention(store: EventStore, experiment: str) -> list[ArmRetention]:
+    """Per arm and checkpoint (30 s, 2 min, 5 min, 10 min): how much accepted code survived. The last
+    report per suggestion and checkpoint counts."""
+    accepted: dict[tuple[str, str], int] = {}
+    retained: dict[tuple[str, int], dict[tuple[str, str], int]] = defaultdict(dict)
+    arms: list[str] = []
+    for e in store.events(experiment=experiment):
+        if e.arm is None:
+            continue
+        if e.arm not in arms:
+            arms.append(e.arm)
+        key = (e.user_id, e.suggestion_id)
+        if e.type in ACCEPTING and e.accepted_chars is not None:
+            accepted[key] = e.accepted_chars
+        elif e.type == "retained" and e.retained_chars is not None and e.checkpoint_s is not None:
+            retained[(e.arm, e.checkpoint_s)][key] = e.retained_chars
+    out = []
+    for arm in arms:
+        points = []
+        for checkpoint in CHECKPOINTS_S:
+            reports = retained.get((arm, checkpoint), {})
+            if not reports:
+                continue
+            known = [k for k in reports if accepted.get(k)]
+            share = (sum(min(reports[k], accepted[k]) for k in known) / sum(accepted[k] for k in known)) if known else None
+            points.append(RetentionPoint(checkpoint, len(reports), sum(reports.values()) / len(reports), share))
+        out.append(ArmRetention(arm, points))
+    return out

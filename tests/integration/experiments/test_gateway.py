@@ -100,7 +100,10 @@ def test_experiment_end_to_end(db_url: str, tmp_path: Path) -> None:
             for j in range(accepted):
                 events.append({"id": f"{user}-acc-{j}", "type": "accepted", "suggestion_id": f"{user}-{j}",
                                "user_id": user, "experiment": "model-ab", "arm": expected[user].variant,
-                               "timestamp": "2026-03-02T12:00:05Z"})
+                               "timestamp": "2026-03-02T12:00:05Z", "accepted_chars": 10})
+            events.append({"id": f"{user}-kept", "type": "retained", "suggestion_id": f"{user}-0",
+                           "user_id": user, "experiment": "model-ab", "arm": arm, "retained_chars": 7,
+                           "checkpoint_s": 30, "timestamp": "2026-03-02T12:00:35Z"})
         first = client.post("/v1/events", json={"events": events})
         assert first.status_code == 200, first.text
         assert first.json() == {"received": len(events), "recorded": len(events), "duplicates": 0}
@@ -142,6 +145,9 @@ def test_experiment_end_to_end(db_url: str, tmp_path: Path) -> None:
         assert arm["error_rate"] == 0
         assert arm["cost_per_user"] > 0
     assert data["settings"]["weights"] == {"control": 0.5, "treatment": 0.5}
+    assert {r["arm"]: [(p["checkpoint_s"], p["suggestions"], p["retained_share"]) for p in r["points"]]
+            for r in data["retention"]} == {
+        arm: [(30, sum(expected[u].arm == arm for u in USERS), 0.7)] for arm in ("control", "treatment")}
 
 
 def test_openai_completions_carry_the_arm_and_the_sdk_still_parses(tmp_path: Path) -> None:

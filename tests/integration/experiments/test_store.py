@@ -134,3 +134,42 @@ def test_user_table_counts_suggestions_per_user_and_day(db_url: str) -> None:
     assert (table.pre_shown[u2], table.pre_accepted[u2]) == (0, 0)
     per_user = table.per_user()
     assert per_user.shown.tolist() == [3, 2, 0] and per_user.accepted.tolist() == [2, 1, 0]
+
+
+def test_retention_per_arm_and_checkpoint(db_url: str) -> None:
+    from assay.experiments.aggregate import retention
+
+    store = open_event_store(db_url)
+    try:
+        store.add_events([
+            _ev("a", "partially_accepted", "u1", "s1", T0, accepted_chars=10),
+            _ev("b", "retained", "u1", "s1", T0 + 30, retained_chars=8, checkpoint_s=30),
+            _ev("c", "retained", "u1", "s1", T0 + 600, retained_chars=4, checkpoint_s=600),
+            _ev("d", "accepted", "u2", "s2", T0),
+            _ev("e", "retained", "u2", "s2", T0 + 30, retained_chars=6, checkpoint_s=30),
+            _ev("f", "retained", "u3", "t1", T0 + 30, arm="treatment", retained_chars=1, checkpoint_s=120),
+        ])
+        result = {r.arm: r.points for r in retention(store, "ctx")}
+    finally:
+        store.close()
+    assert [(p.checkpoint_s, p.suggestions, p.mean_retained_chars, p.retained_share) for p in result["control"]] == [
+        (30, 2, 7.0, 0.8), (600, 1, 4.0, 0.4)]
+    assert [(p.checkpoint_s, p.retained_share) for p in result["treatment"]] == [(120, None)]
+
+
+def test_analyze_from_the_store_explains_what_is_missing(db_url: str) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from assay.cli.stats import experiment_app
+
+    store = open_event_store(db_url)
+    _fill(store)
+    store.close()
+    cli = typer.Typer()
+    cli.add_typer(experiment_app, name="experiment")
+    few = CliRunner().invoke(cli, ["experiment", "analyze", "ctx", "--db", db_url])
+    assert few.exit_code == 2 and "arm 'control' needs at least 2 users" in few.output
+    none = CliRunner().invoke(cli, ["experiment", "analyze", "other", "--db", db_url])
+    assert none.exit_code == 2 and "no exposures or events for experiment 'other'" in none.output
+    assert "experiments with data: ctx" in none.output
