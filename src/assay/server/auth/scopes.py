@@ -3,7 +3,8 @@ without a rule needs ``admin`` (never nothing); only ``/monitoring/*`` is public
 
 GitLab unit primitives (``complete_code``, ``generate_code``, ``duo_chat``, ...) are accepted where they
 mean the same as assay's scopes. ``self_issued=False`` refuses tokens minted by this gateway's
-``/v1/code/user_access_token`` (contract §7.4: generations, v3 and v4).
+``/v1/code/user_access_token`` (contract §7.4: generations, v3 and v4). ``/v1/prompts/*`` takes any valid
+credential here because the route itself checks the prompt's own unit primitives.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ RULES: dict[str, ScopeRule] = {
     "/v1/chat/completions": CHAT,
     "/v1/chat/{invokable}": _rule("chat", "chat", "duo_chat", "explain_code", "write_tests", "refactor_code",
                                   "explain_vulnerability", "summarize_comments", "troubleshoot_job"),
-    "/v1/prompts/{prompt_id:path}": _rule("prompts", "chat", "duo_chat", "generate_code"),
+    "/v1/prompts/{prompt_id:path}": _rule("prompts"),
     "/v1/events": _rule("events", "events"),
     "/v1/models": _rule("models"),
     "/v1/models/{model_id:path}": _rule("models"),
