@@ -10,10 +10,11 @@ store, and aggregation into the per-user table ``assay experiment analyze`` read
   the middleware that records them once a response has finished).
 """
 
-from assay.experiments.aggregate import user_table
+from assay.experiments.aggregate import ArmRetention, RetentionPoint, planned_weights, retention, user_table
 from assay.experiments.assign import Assignment, apply_arm, assign, assign_arm, bucket
 from assay.experiments.events import EventBatch, EventIn, EventsAccepted, Exposure, TelemetryCount
 from assay.experiments.store import EventStore, open_event_store
 
-__all__ = ["Assignment", "EventBatch", "EventIn", "EventStore", "EventsAccepted", "Exposure", "TelemetryCount",
-           "apply_arm", "assign", "assign_arm", "bucket", "open_event_store", "user_table"]
+__all__ = ["ArmRetention", "Assignment", "EventBatch", "EventIn", "EventStore", "EventsAccepted", "Exposure",
+           "RetentionPoint", "TelemetryCount", "apply_arm", "assign", "assign_arm", "bucket", "open_event_store",
+           "planned_weights", "retention", "user_table"]

@@ -20,6 +20,8 @@ from assay.experiments.events import Exposure, StoredEvent, TelemetryCount
 from assay.store import default_url, open_store
 
 INSERT_CHUNK = 500
+USERS_PER_QUERY = 1000
+"""Users per ``IN (...)`` list, well under SQLite's limit on bound parameters."""
 CREATE_ATTEMPTS = 3
 """Two processes opening a new database at once may both try to create a table; the loser tries again."""
 
@@ -123,18 +125,23 @@ class EventStore:
     def events(self, *, experiment: str | None = None, users: Iterable[str] | None = None,
                before: float | None = None, since: float | None = None) -> list[StoredEvent]:
         """Events in time order: of one ``experiment`` and/or of ``users``, in ``[since, before)``."""
-        stmt = select(EventRow).order_by(EventRow.at, EventRow.id)
+        stmt = select(EventRow)
         if experiment is not None:
             stmt = stmt.where(EventRow.experiment == experiment)
-        if users is not None:
-            stmt = stmt.where(EventRow.user_id.in_(list(users)))
         if before is not None:
             stmt = stmt.where(EventRow.at < before)
         if since is not None:
             stmt = stmt.where(EventRow.at >= since)
+        if users is None:
+            statements = [stmt]
+        else:
+            wanted = sorted(set(users))
+            statements = [stmt.where(EventRow.user_id.in_(wanted[i:i + USERS_PER_QUERY]))
+                          for i in range(0, len(wanted), USERS_PER_QUERY)]
         with Session(self.engine) as session:
-            return [StoredEvent(**{k: getattr(r, k) for k in StoredEvent.__dataclass_fields__})
-                    for r in session.scalars(stmt)]
+            rows = [r for s in statements for r in session.scalars(s)]
+        rows.sort(key=lambda r: (r.at, r.id))
+        return [StoredEvent(**{k: getattr(r, k) for k in StoredEvent.__dataclass_fields__}) for r in rows]
 
     def exposures(self, experiment: str) -> list[Exposure]:
         stmt = select(ExposureRow).where(ExposureRow.experiment == experiment).order_by(ExposureRow.seq)

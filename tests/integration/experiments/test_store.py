@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 
 import numpy as np
+import pytest
 
 from assay.config import ExperimentConfig
 from assay.experiments import EventStore, Exposure, TelemetryCount, open_event_store, user_table
@@ -60,7 +61,7 @@ def test_concurrent_writers_of_the_same_ids_store_each_once(db_url: str) -> None
         store.close()
 
 
-def test_events_keep_their_fields_and_filters_work(db_url: str) -> None:
+def test_events_keep_their_fields_and_filters_work(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     store = open_event_store(db_url)
     try:
         store.add_events([
@@ -72,6 +73,8 @@ def test_events_keep_their_fields_and_filters_work(db_url: str) -> None:
         assert partial == [_ev("p", "partially_accepted", "u1", "s1", T0, accepted_chars=7)]
         assert store.events(since=T0 + 10)[0].retained_chars == 5
         assert [e.id for e in store.events(users=["u2"])] == ["old"]
+        monkeypatch.setattr("assay.experiments.store.USERS_PER_QUERY", 1)
+        assert [e.id for e in store.events(users=["u2", "u1", "u9"])] == ["old", "p", "r"]
         assert store.experiments() == ["ctx"]
     finally:
         store.close()
