@@ -168,3 +168,20 @@ def test_black_box_smoke_like_gitlabs_integration_tests(db_url: str, monkeypatch
                              "content_below_cursor": ""}})
         assert r.status_code == 200, r.text
         assert r.json()["choices"][0]["text"]
+
+
+def test_customers_dot_is_a_second_issuer_and_an_unreachable_one_is_skipped(
+        issuer: OidcIssuer, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("AIGW_GITLAB_URL", dead)
+    monkeypatch.setenv("AIGW_CUSTOMER_PORTAL_URL", issuer.url)
+    with live_server(keyed_settings(db_url)) as srv, httpx.Client(base_url=srv.url, timeout=20) as client:
+        assert _call(client, issuer.token(scopes=["complete_code"])).status_code == 200
+    monkeypatch.delenv("AIGW_CUSTOMER_PORTAL_URL")
+    with live_server(keyed_settings(db_url)) as srv, httpx.Client(base_url=srv.url, timeout=20) as client:
+        r = _call(client, issuer.token(scopes=["complete_code"]))
+        assert (r.status_code, r.json()) == (401, {"error": "Forbidden by auth provider"})

@@ -2,7 +2,8 @@
 only), ``Authorization: Bearer`` with an assay API key, the server's admin token, or a GitLab
 cloud-connector JWT. ``auth.mode: none`` makes every caller the local user.
 
-GitLab's variables are honoured: ``AIGW_GITLAB_URL`` (else ``auth.gitlab_url``),
+GitLab's variables are honoured: ``AIGW_GITLAB_URL`` (else ``auth.gitlab_url``), ``AIGW_CUSTOMER_PORTAL_URL``
+(a second OIDC issuer, as GitLab's CustomersDot),
 ``AIGW_AUTH__BYPASS_EXTERNAL_WITH_HEADER``, ``AIGW_SELF_SIGNED_JWT__SIGNING_KEY`` and
 ``AIGW_SELF_SIGNED_JWT__VALIDATION_KEY``.
 """
@@ -42,9 +43,9 @@ class Authenticator:
         self.admin_token = settings.server.admin_token
         self.audience = auth.audience
         self.bypass_with_header = auth.bypass_with_header or _truthy(env.get("AIGW_AUTH__BYPASS_EXTERNAL_WITH_HEADER"))
-        gitlab_url = env.get("AIGW_GITLAB_URL") or auth.gitlab_url
-        self.jwks = JwksCache(gitlab_url, ttl_s=auth.jwks_cache_s,
-                              min_refresh_s=auth.jwks_refresh_min_interval_s) if gitlab_url else None
+        urls = [env.get("AIGW_GITLAB_URL") or auth.gitlab_url, env.get("AIGW_CUSTOMER_PORTAL_URL")]
+        self.issuers = [JwksCache(url, ttl_s=auth.jwks_cache_s, min_refresh_s=auth.jwks_refresh_min_interval_s)
+                        for url in urls if url]
         self.authority = TokenAuthority(env.get("AIGW_SELF_SIGNED_JWT__SIGNING_KEY"),
                                         env.get("AIGW_SELF_SIGNED_JWT__VALIDATION_KEY"),
                                         ttl_s=auth.access_token_ttl_s)
@@ -71,7 +72,7 @@ class Authenticator:
         if self.admin_token and secrets.compare_digest(token.encode(), self.admin_token.encode()):
             return Principal(user="admin", kind="admin_token", scopes=frozenset(ALL_SCOPES))
         if looks_like_jwt(token):
-            return await verify_gitlab_token(token, headers, self.authority, self.jwks, self.audience)
+            return await verify_gitlab_token(token, headers, self.authority, self.issuers, self.audience)
         raise AuthError("unknown credential: not an assay API key, the admin token or a GitLab JWT")
 
     async def _key(self, token: str) -> Principal:

@@ -5,7 +5,7 @@ with GitLab's messages, e.g. ``Header mismatch 'X-Gitlab-Instance-Id'``."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jwt
@@ -33,19 +33,24 @@ def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2
 
 
-async def _claims(token: str, authority: TokenAuthority, jwks: JwksCache | None, audience: str) -> dict[str, Any]:
+async def _issuer_key(kid: str | None, issuers: Sequence[JwksCache]) -> jwt.PyJWK | None:
+    for jwks in issuers:
+        try:
+            key = await jwks.key(kid)
+        except JwksUnavailable as exc:
+            log.warning("%s", exc)
+            continue
+        if key is not None:
+            return key
+    return None
+
+
+async def _claims(token: str, authority: TokenAuthority, issuers: Sequence[JwksCache], audience: str) -> dict[str, Any]:
     try:
         own = authority.decode(token)
         if own is not None:
             return own
-        if jwks is None:
-            raise AuthError(FORBIDDEN_BY_PROVIDER)
-        header = jwt.get_unverified_header(token)
-        try:
-            key = await jwks.key(header.get("kid"))
-        except JwksUnavailable as exc:
-            log.warning("%s", exc)
-            raise AuthError(FORBIDDEN_BY_PROVIDER) from None
+        key = await _issuer_key(jwt.get_unverified_header(token).get("kid"), issuers)
         if key is None:
             raise AuthError(FORBIDDEN_BY_PROVIDER)
         return jwt.decode(token, key, algorithms=["RS256"], audience=audience,
@@ -72,9 +77,10 @@ def _check_headers(headers: Mapping[str, str], claims: dict[str, Any], self_issu
 
 
 async def verify_gitlab_token(token: str, headers: Mapping[str, str], authority: TokenAuthority,
-                              jwks: JwksCache | None, audience: str) -> Principal:
-    """The principal of a valid cloud-connector JWT sent with matching ``X-Gitlab-*`` headers."""
-    claims = await _claims(token, authority, jwks, audience)
+                              issuers: Sequence[JwksCache], audience: str) -> Principal:
+    """The principal of a valid cloud-connector JWT sent with matching ``X-Gitlab-*`` headers; ``issuers``
+    are the OIDC key sets tried after the gateway's own keys (GitLab instance, then CustomersDot)."""
+    claims = await _claims(token, authority, issuers, audience)
     self_issued = claims.get("iss") == GATEWAY_ISSUER
     _check_headers(headers, claims, self_issued)
     scopes = claims.get("scopes") or []

@@ -1,6 +1,8 @@
 """The key set of a GitLab instance (its OIDC issuer): ``{url}/.well-known/openid-configuration`` →
 ``jwks_uri`` → the keys. Cached for ``ttl_s`` (24 h); a token with an unknown ``kid`` refetches, at
-most once per ``min_refresh_s``, so key rotation on the instance is picked up without a restart."""
+most once per ``min_refresh_s`` (failed fetches too, so an unreachable issuer is not hammered), so key
+rotation on the instance is picked up without a restart. Keys fetched before stay in use while a refresh
+fails."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ class JwksCache:
         self.min_refresh_s = min_refresh_s
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
+        self._attempted_at: float | None = None
         self._lock = asyncio.Lock()
         self.fetches = 0
         """How many times the key set was fetched (for tests and logs)."""
@@ -52,9 +55,15 @@ class JwksCache:
             now = time.monotonic()
             stale = self._fetched_at is None or now - self._fetched_at > self.ttl_s
             unknown = kid is not None and kid not in self._keys
-            may_refresh = self._fetched_at is None or now - self._fetched_at >= self.min_refresh_s
-            if stale or (unknown and may_refresh):
-                await self._fetch()
+            may_try = self._attempted_at is None or now - self._attempted_at >= self.min_refresh_s
+            if (stale or unknown) and may_try:
+                self._attempted_at = now
+                try:
+                    await self._fetch()
+                except JwksUnavailable as exc:
+                    if not self._keys:
+                        raise
+                    log.warning("%s; keeping the %d keys fetched before", exc, len(self._keys))
         if kid is None:
             return next(iter(self._keys.values())) if len(self._keys) == 1 else None
         return self._keys.get(kid)
