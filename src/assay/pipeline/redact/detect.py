@@ -30,7 +30,10 @@ class Finding:
 
 def _candidates(text: str) -> list[tuple[int, int, int, str]]:
     found: list[tuple[int, int, int, str]] = []
+    lowered = text.lower()
     for priority, rule in enumerate(RULES):
+        if not rule.may_match(text, lowered):
+            continue
         for m in rule.pattern.finditer(text):
             start, end = m.span(rule.group)
             value = text[start:end].rstrip()

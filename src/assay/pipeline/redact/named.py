@@ -43,6 +43,8 @@ _ASSIGN = re.compile(
         (?P<op>:=|=>|=(?!=)|:(?:[ \t]*[A-Za-z_][\w\[\]., |]*?[ \t]*=(?!=))?)[ \t]*
         (?P<value>"[^"\n]*"|'[^'\n]*'|`[^`\n]*`|[^\s,;#'"`)\]}]+)""",
     re.VERBOSE)
+_NAME_HINT = re.compile(r"pass|pwd|pw|secret|token|key|auth|credential|salt", re.IGNORECASE)
+"""Every name either judgement accepts contains one of these."""
 _XML = re.compile(r"<(?P<name>[\w.-]*(?:password|passwd)[\w.-]*)>"
                   r"(?P<value>[^<\s]{4,})</(?P=name)>", re.IGNORECASE)
 _AUTH = re.compile(r"\b(?:Bearer|Basic|Token)[ \t]+(?P<value>[A-Za-z0-9._~+/-]{16,}=*)")
@@ -204,9 +206,21 @@ def _assignment(text: str, m: re.Match[str]) -> _Assignment:
     return _Assignment(name, op, value, quoted, code_style, line_ends, name_quoted)
 
 
+def _candidate_lines(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each line with a secret-ish word: the only lines the assignment regex reads."""
+    done = -1
+    for m in _NAME_HINT.finditer(text):
+        if m.start() < done:
+            continue
+        end = text.find("\n", m.end())
+        done = len(text) if end < 0 else end
+        yield text.rfind("\n", 0, m.start()) + 1, done
+
+
 def named_secrets(text: str) -> Iterator[tuple[str, int, int]]:
     """``(kind, start, end)`` of each named secret value in ``text`` (``password`` or ``secret_assignment``)."""
-    for m in _ASSIGN.finditer(text):
+    matches = (m for start, end in _candidate_lines(text) for m in _ASSIGN.finditer(text, start, end))
+    for m in matches:
         a = _assignment(text, m)
         start = m.start("value") + (1 if a.quoted else 0)
         words = name_words(a.name)
@@ -217,6 +231,8 @@ def named_secrets(text: str) -> Iterator[tuple[str, int, int]]:
     for m in _XML.finditer(text):
         if not is_reference(m.group("value")):
             yield "password", m.start("value"), m.end("value")
+    if not any(word in text for word in ("Bearer", "Basic", "Token")):
+        return
     for m in _AUTH.finditer(text):
         if random_looking(m.group("value")):
             yield "auth_header", m.start("value"), m.end("value")
