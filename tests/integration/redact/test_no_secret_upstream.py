@@ -122,7 +122,8 @@ def test_gitlab_completions_with_context_send_no_secret(stack: tuple[LiveServer,
                                  "content_below_cursor": _text(group[-1])},
                 "context": context})
             assert response.status_code == 200, response.text
-            _assert_nothing_leaked(upstream, start, rows)
+            placeholders = _assert_nothing_leaked(upstream, start, rows)
+            assert len(placeholders) >= len(group[0]) + len(group[-1])
             for choice in response.json()["choices"]:
                 assert "<ASSAY_SECRET" not in choice["text"] and INVENTED not in choice["text"]
 
