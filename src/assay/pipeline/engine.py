@@ -7,6 +7,10 @@ Completion (every code endpoint, every model)::
 
 Chat requests skip the FIM stages and go straight to the provider with chat messages.
 
+Before any stage sees a request, path exclusion drops excluded context files (an excluded current
+file is answered with empty choices and no model call) and secret redaction replaces every secret
+with a per-request placeholder; answers are restored on the way out (``assay.pipeline.redact``).
+
 Non-streaming completions run through the same incremental post-processor as streaming ones, so both
 stop decoding at the same point and give the same final text. Every call records a trace (failed
 ones too, with ``Trace.error``) in a store of the last ``settings.server.trace_buffer`` traces.
@@ -239,9 +243,10 @@ class Engine:
                             reasons[delta.index] = delta.finish_reason
                         if delta.usage is not None:
                             usage = delta.usage
-                        out = restorers.setdefault(delta.index, StreamRestorer(vault)).feed(delta.text)
-                        if streaming and out:
-                            yield StreamChunk(out, delta.index)
+                        if streaming:
+                            out = restorers.setdefault(delta.index, StreamRestorer(vault)).feed(delta.text)
+                            if out:
+                                yield StreamChunk(out, delta.index)
                 finally:
                     await deltas.aclose()
             if streaming:
