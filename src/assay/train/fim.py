@@ -133,7 +133,7 @@ def syntax_span(text: str, grammar: str, rng: random.Random) -> FimSplit | None:
 
     ``grammar`` is a tree-sitter-language-pack grammar name (``Language.tree_sitter``).
     """
-    data = text.encode("utf-8")
+    data = text.encode("utf-8", "surrogatepass")
     if not data:
         return None
     try:
@@ -147,8 +147,9 @@ def syntax_span(text: str, grammar: str, rng: random.Random) -> FimSplit | None:
         if span is not None and span[1] > span[0]:
             start, end = span
             try:
-                return FimSplit(data[:start].decode("utf-8"), data[start:end].decode("utf-8"),
-                                data[end:].decode("utf-8"), "syntax")
+                return FimSplit(data[:start].decode("utf-8", "surrogatepass"),
+                                data[start:end].decode("utf-8", "surrogatepass"),
+                                data[end:].decode("utf-8", "surrogatepass"), "syntax")
             except UnicodeDecodeError:
                 return None
         node = node.parent
