@@ -49,6 +49,10 @@ class Authenticator:
         self.authority = TokenAuthority(env.get("AIGW_SELF_SIGNED_JWT__SIGNING_KEY"),
                                         env.get("AIGW_SELF_SIGNED_JWT__VALIDATION_KEY"),
                                         ttl_s=auth.access_token_ttl_s)
+        if self.mode == "keys":
+            log.warning("authentication required on every route but /monitoring/*: create a key with "
+                        "'assay keys create --user NAME --scopes complete_code' (or run 'assay serve --no-auth' "
+                        "on a single-user machine)")
         if self.mode == "none":
             log.warning("AUTHENTICATION IS OFF (--no-auth / auth.mode: none): anyone who can reach this port "
                         "may use every endpoint; use it only on a single-user machine")
