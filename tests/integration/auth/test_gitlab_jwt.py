@@ -185,3 +185,18 @@ def test_customers_dot_is_a_second_issuer_and_an_unreachable_one_is_skipped(
     with live_server(keyed_settings(db_url)) as srv, httpx.Client(base_url=srv.url, timeout=20) as client:
         r = _call(client, issuer.token(scopes=["complete_code"]))
         assert (r.status_code, r.json()) == (401, {"error": "Forbidden by auth provider"})
+
+
+def test_a_token_with_only_the_prompts_own_unit_primitive_reaches_the_prompt(gateway: httpx.Client,
+                                                                           issuer: OidcIssuer) -> None:
+    """The guard lets any valid credential through to ``/v1/prompts/*``; the route checks the prompt's
+    ``unit_primitives`` (GitLab issues such JWTs, e.g. ``generate_commit_message`` alone)."""
+    token = issuer.token(scopes=["generate_commit_message"])
+    body = {"inputs": {"diff": "-a = 1\n+a = 2\n"}}
+    r = _call(gateway, token, "/v1/prompts/generate_commit_message", body)
+    assert r.status_code == 200, r.text
+    assert r.json() == "return 1"
+    r = _call(gateway, token, "/v1/prompts/explain_code", {"inputs": {"code": "x + 1"}})
+    assert r.status_code == 403 and "explain_code" in r.json()["detail"]
+    r = gateway.post("/v1/prompts/generate_commit_message", json=body, headers=HEADERS)
+    assert r.status_code == 401
