@@ -200,3 +200,36 @@ def test_a_token_with_only_the_prompts_own_unit_primitive_reaches_the_prompt(gat
     assert r.status_code == 403 and "explain_code" in r.json()["detail"]
     r = gateway.post("/v1/prompts/generate_commit_message", json=body, headers=HEADERS)
     assert r.status_code == 401
+
+
+def _generation(prompt_id: str | None, stream: bool = False) -> dict:
+    payload = {"file_name": "a.py", "content_above_cursor": "# add two numbers\n", "content_below_cursor": "",
+               "stream": stream, **({"prompt_id": prompt_id} if prompt_id else {})}
+    return {"prompt_components": [{"type": "code_editor_generation", "payload": payload}]}
+
+
+@pytest.mark.parametrize("path", ["/v3/code/completions", "/v4/code/suggestions"])
+def test_generation_with_a_prompt_id_also_needs_the_prompts_unit_primitive(gateway: httpx.Client, issuer: OidcIssuer,
+                                                                         path: str) -> None:
+    """Contract §1 / §12 #6: v3 and v4 take ``complete_code`` even for generations, and with ``prompt_id``
+    the prompt's own unit primitive too (``generate_code`` for GitLab's generation prompts)."""
+    completion_only = issuer.token(scopes=["complete_code"])
+    assert _call(gateway, completion_only, path, _generation(None)).status_code == 200
+    for body in (_generation("code_suggestions/generations"), _generation("code_suggestions/generations", True),
+                 {"prompt_components": [{"type": "code_editor_generation", "payload": {
+                     **_generation(None)["prompt_components"][0]["payload"], "agent_id": "code_suggestions/generations"}}]}):
+        r = _call(gateway, completion_only, path, body)
+        assert r.status_code == 403, r.text
+        assert r.json() == {"detail": "prompt 'code_suggestions/generations' needs the unit primitive generate_code; "
+                                      "this credential has complete_code"}
+    both = issuer.token(scopes=["complete_code", "generate_code"])
+    r = _call(gateway, both, path, _generation("code_suggestions/generations"))
+    assert r.status_code == 200, r.text
+    assert r.json()["choices"][0]["text"]
+    with gateway.stream("POST", path, json=_generation("code_suggestions/generations", True),
+                        headers={**HEADERS, **bearer(both)}) as streamed:
+        assert streamed.status_code == 200 and streamed.read()
+    r = _call(gateway, issuer.token(scopes=["complete_code", "generate_code"]), path, _generation("explain_code"))
+    assert r.status_code == 403 and "needs the unit primitive explain_code" in r.json()["detail"]
+    assert _call(gateway, issuer.token(scopes=["complete_code", "explain_code"]), path,
+                 _generation("explain_code")).status_code == 200

@@ -4,6 +4,12 @@
 Empty suggestions are dropped (``choices: []`` with 200 = no suggestion). v2 / v3 streams are raw text
 labelled ``text/event-stream``; v4 streams are SSE (``stream_start`` → ``content_chunk``* →
 ``stream_end``) with ``X-Streaming-Format: sse``.
+
+v3 and v4 need ``complete_code`` (the guard's rule) even for generation components; a generation
+component carrying ``prompt_id`` (or ``agent_id``) also needs the prompt's own unit primitive (contract
+§1, §12 #6), else 403 ``{"detail": ...}``: the ``unit_primitives`` of that prompt in assay's registry,
+or ``generate_code`` for GitLab's own generation prompts (``code_suggestions/generations``, ...), which
+assay answers with its generation template.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from assay.errors import Forbidden
 from assay.languages import detect_language
 from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import CompletionInput, Trace
+from assay.prompts import PromptNotFound, default_registry
 from assay.server import calls
 from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, require_model, settings_of
 from assay.server.protocol.gitlab import (
@@ -26,6 +34,7 @@ from assay.server.protocol.gitlab import (
     ComponentsMetadata,
     ComponentsRequest,
     ComponentsResponse,
+    EditorGenerationComponent,
     Experiment,
     GenerationRequest,
     ModelMeta,
@@ -38,6 +47,7 @@ from assay.server.routes.events import apply_experiments, experiment_tags, note_
 from assay.types import Choice, Usage
 
 router = APIRouter(tags=["gitlab"])
+GENERATION_UNIT_PRIMITIVE = "generate_code"
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,34 @@ def _provider(request: Request, model: str) -> str:
     return next((m.provider for m in settings_of(request).models if m.name == model), "unknown")
 
 
+def prompt_unit_primitives(prompt_id: str) -> frozenset[str]:
+    """The unit primitives a generation ``prompt_id`` requires: those its prompts in assay's registry
+    declare (of the pinned family when the id names one), else ``generate_code``."""
+    registry = default_registry()
+    try:
+        feature, family = registry.split_id(prompt_id)
+    except PromptNotFound:
+        return frozenset({GENERATION_UNIT_PRIMITIVE})
+    return frozenset(up for p in registry.prompts() if p.feature == feature and family in (None, p.family)
+                     for up in p.data.unit_primitives)
+
+
+def _check_generation_prompt(request: Request, body: ComponentsRequest) -> None:
+    """403 unless the caller holds the unit primitive of the generation component's ``prompt_id``."""
+    task = body.task
+    principal = getattr(request.state, "principal", None)
+    if principal is None or not isinstance(task, EditorGenerationComponent) or not task.payload.prompt_id:
+        return
+    needed = prompt_unit_primitives(task.payload.prompt_id)
+    if not principal.has_any(needed):
+        held = ", ".join(sorted(principal.scopes)) or "none"
+        raise Forbidden(f"prompt '{task.payload.prompt_id}' needs the unit primitive {' or '.join(sorted(needed))}; "
+                        f"this credential has {held}")
+
+
 def _input(request: Request, body: CodeRequest | ComponentsRequest, generation: bool) -> CompletionInput | ChatInput:
+    if isinstance(body, ComponentsRequest):
+        _check_generation_prompt(request, body)
     settings = settings_of(request)
     inp = to_pipeline_input(body, generation=generation,
                             generation_model=settings.model_for("code_generations").name)
