@@ -75,6 +75,8 @@ class ModelDefaults(_Strict):
 class ModelConfig(_Strict):
     name: str
     """The name clients use (``model`` in OpenAI requests, ``model_name`` in GitLab ones)."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other names clients may use for this model (the embedded model also answers to ``nano``)."""
     provider: Literal["local", "openai", "anthropic", "echo"] = "local"
     path: str | None = None
     """local: a Hugging Face id, a local directory, or ``builtin:assay-nano``."""
@@ -242,7 +244,8 @@ class ExperimentConfig(_Strict):
 
 
 def default_models() -> list[ModelConfig]:
-    return [ModelConfig(name=DEFAULT_MODEL_NAME, provider="local", path=BUILTIN_PREFIX + DEFAULT_MODEL_NAME)]
+    return [ModelConfig(name=DEFAULT_MODEL_NAME, aliases=["nano"], provider="local",
+                        path=BUILTIN_PREFIX + DEFAULT_MODEL_NAME)]
 
 
 class Settings(BaseSettings):
@@ -261,7 +264,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        names = [m.name for m in self.models]
+        names = [n for m in self.models for n in (m.name, *m.aliases)]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"model names must be unique; repeated: {', '.join(sorted(dupes))}")
@@ -297,7 +300,7 @@ class Settings(BaseSettings):
         if name is None:
             return self.models[0]
         for m in self.models:
-            if m.name == name:
+            if name == m.name or name in m.aliases:
                 return m
         from assay.errors import ModelNotFound
 
