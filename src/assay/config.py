@@ -112,7 +112,7 @@ class ServerConfig(_Strict):
     max_body_bytes: int = 2_000_000
     request_timeout_s: float = 30.0
     admin_token: str | None = None
-    """Bearer token that may read traces (until the auth issue lands API keys)."""
+    """A bearer token that holds every scope, admin included (traces); API keys are the finer-grained way."""
     cors: bool = True
 
 
