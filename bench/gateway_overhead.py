@@ -41,7 +41,8 @@ def start_server(config: str, port: int, workdir: Path) -> subprocess.Popen:
     path = workdir / f"assay-{port}.yaml"
     path.write_text(config)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", "serve", "--config", str(path), "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "assay", "serve", "--no-auth", "--config", str(path), "--port", str(port),
+         "--log-level", "warning"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     deadline = time.monotonic() + 60
