@@ -114,8 +114,10 @@ fill-in-the-middle (PSM and SPM, 50 % of chunks; half of the spans syntax-aware)
 follow the `assay-nano` spec: `<fim_prefix>`, `<fim_suffix>`, `<fim_middle>`, `<repo_name>`,
 `<file_sep>`, `<fim_pad>`, eos `<|endoftext|>` (id 0). Weights are fp32 safetensors.
 
-It is tiny: good at finishing the current line and short blocks in Python, and somewhat in Go and
-Ruby; not a model for long generations or for languages it has not seen.
+It is tiny and has seen little data ({f.tokens_seen / 1e6:.1f}M tokens): expect locally plausible code
+(indentation, common Python/Go idioms, closing blocks) that often repeats itself, and little Ruby. It is
+an offline default that exercises the whole pipeline with no download, not a substitute for a real
+code model; `assay serve`'s stop sequences and post-processing trim its output.
 
 ## Training
 
