@@ -83,7 +83,9 @@ class LocalProvider(Provider):
     def _load(self) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()
         where = resolve_model_path(self.source)
         wanted = self.config.device
         if wanted == "auto":
@@ -215,7 +217,11 @@ class LocalProvider(Provider):
                 if item.text or item.finish_reason is not None:
                     yield item
         finally:
+            # The worker checks ``cancelled`` between tokens, so it stops within one decoding step.
+            # Joining it keeps a torch call from running while the interpreter shuts down (which
+            # aborts the process), at the cost of at most one step on the event loop.
             cancelled.set()
+            worker.join(timeout=5.0)
 
 
 def _as_assay_error(exc: BaseException, name: str) -> AssayError:
