@@ -21,16 +21,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from assay.config import Settings
-from assay.errors import AssayError, ConfigError
+from assay.errors import ConfigError
 from assay.pipeline.decode import DecodeState, stream_within
 from assay.pipeline.exclusion import apply_exclusion, excluded_result, rules_for
 from assay.pipeline.params import build_params
 from assay.pipeline.prepare import prepare_completion
 from assay.pipeline.redact import SecretVault, StreamRestorer, redact_completion, redact_messages
-from assay.pipeline.trace import TraceStore, new_trace_id, timed
+from assay.pipeline.trace import TraceStore, new_trace_id, records_error, timed
 from assay.pipeline.types import CompletionInput, CompletionResult, RequestOverrides, Trace
 from assay.providers.base import Provider
 from assay.types import ChatMessage, Choice, EngineRequest, FinishReason, Generation, Usage
@@ -60,6 +60,18 @@ class StreamChunk:
 
     text: str
     index: int = 0
+
+_R = TypeVar("_R")
+
+
+async def _final(items: AsyncIterator[object], kind: type[_R]) -> _R:
+    """Drain ``items`` and return its last ``kind`` item (the pipelines yield their result last)."""
+    result: _R | None = None
+    async for item in items:
+        if isinstance(item, kind):
+            result = item
+    assert result is not None
+    return result
 
 
 class Engine:
@@ -134,12 +146,7 @@ class Engine:
 
     async def complete(self, inp: CompletionInput) -> CompletionResult:
         """Run the whole pipeline and return post-processed choices plus the trace."""
-        result: CompletionResult | None = None
-        async for item in self._complete(inp, streaming=False):
-            if isinstance(item, CompletionResult):
-                result = item
-        assert result is not None
-        return result
+        return await _final(self._complete(inp, streaming=False), CompletionResult)
 
     def stream_complete(self, inp: CompletionInput) -> AsyncIterator[StreamChunk | CompletionResult]:
         """Yield post-processed text chunks as they become final, then the ``CompletionResult`` last."""
@@ -147,7 +154,7 @@ class Engine:
 
     async def _complete(self, inp: CompletionInput, streaming: bool) -> AsyncIterator[StreamChunk | CompletionResult]:
         trace = self._new_trace(inp.trace_id, "completion")
-        try:
+        with records_error(trace):
             provider = await self._provider(inp.model, "code_completions")
             trace.model = provider.name
             inp, exclusion = apply_exclusion(inp, self.settings)
@@ -190,20 +197,9 @@ class Engine:
             choices = tuple(replace(c, text=vault.restore(c.text)) for c in state.choices())
             yield CompletionResult(choices=choices, model=provider.name, language=trace.language,
                                    usage=usage, trace=trace)
-        except AssayError as exc:
-            trace.error = exc.message
-            raise
-        except Exception as exc:
-            trace.error = f"{type(exc).__name__}: {exc}"
-            raise
 
     async def chat(self, inp: ChatInput) -> Generation:
-        result: Generation | None = None
-        async for item in self._chat(inp, streaming=False):
-            if isinstance(item, Generation):
-                result = item
-        assert result is not None
-        return result
+        return await _final(self._chat(inp, streaming=False), Generation)
 
     def stream_chat(self, inp: ChatInput) -> AsyncIterator[StreamChunk | Generation]:
         """Yield chunks, then the finished ``Generation`` last."""
@@ -211,7 +207,7 @@ class Engine:
 
     async def _chat(self, inp: ChatInput, streaming: bool) -> AsyncIterator[StreamChunk | Generation]:
         trace = self._new_trace(None, "chat")
-        try:
+        with records_error(trace):
             provider = await self._provider(inp.model, "chat")
             trace.model = provider.name
             if not inp.messages:
@@ -258,12 +254,6 @@ class Engine:
             trace.raw_outputs = [c.text for c in choices]
             choices = tuple(replace(c, text=vault.restore(c.text)) for c in choices)
             yield Generation(choices=choices, usage=usage or Usage(), model=provider.name)
-        except AssayError as exc:
-            trace.error = exc.message
-            raise
-        except Exception as exc:
-            trace.error = f"{type(exc).__name__}: {exc}"
-            raise
 
     def trace(self, trace_id: str) -> Trace | None:
         """One of the last ``settings.server.trace_buffer`` traces, or None."""

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from assay.errors import AssayError
 from assay.pipeline.types import StageTiming, Trace
 
 
@@ -54,3 +55,17 @@ def timed(trace: Trace, stage: str) -> Iterator[None]:
         yield
     finally:
         trace.timings.append(StageTiming(stage=stage, ms=round((time.perf_counter() - start) * 1000, 3)))
+
+
+@contextmanager
+def records_error(trace: Trace) -> Iterator[None]:
+    """Set ``trace.error`` from any exception leaving the block (an ``AssayError``'s message, else
+    ``"<Type>: <text>"``) and re-raise it."""
+    try:
+        yield
+    except AssayError as exc:
+        trace.error = exc.message
+        raise
+    except Exception as exc:
+        trace.error = f"{type(exc).__name__}: {exc}"
+        raise
