@@ -65,6 +65,24 @@ def _check_baseline(value: float) -> None:
         raise ValueError("the control mean is 0, so a relative effect is undefined")
 
 
+def _effect(a: JointMoments, b: JointMoments, *, relative: bool, estimate: float, variance: float,
+            means: tuple[float, float], variances: tuple[float, float], baseline: float,
+            theta: float = 0.0) -> Effect:
+    """An ``Effect`` from an estimate, its variance and the arms' (adjusted) means and per-unit variances."""
+    return Effect(
+        estimate=float(estimate),
+        se=float(np.sqrt(max(variance, 0.0))),
+        dof=welch_dof(variances[0], a.n, variances[1], b.n),
+        relative=relative,
+        mean_a=means[0],
+        mean_b=means[1],
+        baseline=baseline,
+        n_a=a.n,
+        n_b=b.n,
+        theta=theta,
+    )
+
+
 def mean_effect(a: JointMoments, b: JointMoments, *, relative: bool = True) -> Effect:
     """Difference of per-unit means, column 0 of each arm.
 
@@ -80,17 +98,8 @@ def mean_effect(a: JointMoments, b: JointMoments, *, relative: bool = True) -> E
     else:
         estimate = mu_b - mu_a
         variance = var_a / a.n + var_b / b.n
-    return Effect(
-        estimate=estimate,
-        se=float(np.sqrt(max(variance, 0.0))),
-        dof=welch_dof(var_a, a.n, var_b, b.n),
-        relative=relative,
-        mean_a=mu_a,
-        mean_b=mu_b,
-        baseline=mu_a,
-        n_a=a.n,
-        n_b=b.n,
-    )
+    return _effect(a, b, relative=relative, estimate=estimate, variance=variance,
+                   means=(mu_a, mu_b), variances=(var_a, var_b), baseline=mu_a)
 
 
 def cuped_mean_effect(a: JointMoments, b: JointMoments, *, relative: bool = True) -> Effect:
@@ -121,18 +130,8 @@ def cuped_mean_effect(a: JointMoments, b: JointMoments, *, relative: bool = True
     else:
         estimate = adj_b - adj_a
         variance = var_a / a.n + var_b / b.n
-    return Effect(
-        estimate=float(estimate),
-        se=float(np.sqrt(max(variance, 0.0))),
-        dof=welch_dof(var_a, a.n, var_b, b.n),
-        relative=relative,
-        mean_a=adj_a,
-        mean_b=adj_b,
-        baseline=post_a,
-        n_a=a.n,
-        n_b=b.n,
-        theta=theta,
-    )
+    return _effect(a, b, relative=relative, estimate=estimate, variance=variance,
+                   means=(adj_a, adj_b), variances=(var_a, var_b), baseline=post_a, theta=theta)
 
 
 def _ratio_gradient(beta: np.ndarray, theta: float) -> np.ndarray:
@@ -202,18 +201,8 @@ def ratio_effect(a: JointMoments, b: JointMoments, *, relative: bool = True, cup
     else:
         estimate = adj_b - adj_a
         variance = var_a / a.n + var_b / b.n
-    return Effect(
-        estimate=float(estimate),
-        se=float(np.sqrt(max(variance, 0.0))),
-        dof=welch_dof(var_a, a.n, var_b, b.n),
-        relative=relative,
-        mean_a=adj_a,
-        mean_b=adj_b,
-        baseline=unadj_a,
-        n_a=a.n,
-        n_b=b.n,
-        theta=theta,
-    )
+    return _effect(a, b, relative=relative, estimate=estimate, variance=variance,
+                   means=(adj_a, adj_b), variances=(var_a, var_b), baseline=unadj_a, theta=theta)
 
 
 def fixed_horizon(effect: Effect, *, alpha: float = 0.05, null: float = 0.0) -> Interval:
