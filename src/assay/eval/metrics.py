@@ -100,28 +100,28 @@ def _nonempty_lines(code: str) -> list[str]:
     return [line.strip() for line in code.split("\n") if line.strip()]
 
 
-def em_cceval(prediction: str, reference: str, *, prompt: str = "", language: str = "python") -> int:
-    """CCEval exact match (1 or 0). On a truncation failure the raw prediction is kept, as in CCEval."""
+def _one_statement(prediction: str, prompt: str, language: str) -> str:
+    """CCEval's truncation to one statement; the raw prediction on any failure, as in CCEval."""
     try:
         if language == "python":
-            prediction = _python_one_statement(prompt, prediction)
-        elif language in {"java", "csharp", "typescript", "javascript"}:
-            prediction = _bracket_one_statement(prediction)
+            return _python_one_statement(prompt, prediction)
+        if language in {"java", "csharp", "typescript", "javascript"}:
+            return _bracket_one_statement(prediction)
     except Exception:  # noqa: BLE001 - CCEval keeps the raw completion on any failure
         pass
+    return prediction
+
+
+def em_cceval(prediction: str, reference: str, *, prompt: str = "", language: str = "python") -> int:
+    """CCEval exact match (1 or 0). On a truncation failure the raw prediction is kept, as in CCEval."""
+    prediction = _one_statement(prediction, prompt, language)
     return int(_nonempty_lines(_remove_comments(prediction)) == _nonempty_lines(_remove_comments(reference)))
 
 
 def cceval_postprocess(prediction: str, *, prompt: str = "", language: str = "python") -> str:
     """CCEval's processed prediction (what its ES and identifier match see): one statement, comments
     removed, non-empty stripped lines joined by ``\n``. On a truncation failure the raw prediction is kept."""
-    try:
-        if language == "python":
-            prediction = _python_one_statement(prompt, prediction)
-        elif language in {"java", "csharp", "typescript", "javascript"}:
-            prediction = _bracket_one_statement(prediction)
-    except Exception:  # noqa: BLE001 - CCEval keeps the raw completion on any failure
-        pass
+    prediction = _one_statement(prediction, prompt, language)
     return "\n".join(_nonempty_lines(_remove_comments(prediction)))
 
 
