@@ -18,6 +18,7 @@ by matching, with the metric variant pinned to that benchmark's harness (evaluat
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,21 @@ def _required_path(path: str | Path | None, task: str) -> Path:
 
 
 class MatchTask(Task):
+    """A benchmark scored by matching, read from the user's JSONL file (required)."""
+
     kind = "match"
     max_tokens = 64
     timeout_s = 0.0
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = _required_path(path, self.name)
+
+    def _rows(self, fields: tuple[str, ...]) -> Iterator[tuple[int, dict[str, Any], str]]:
+        """Each row with its 1-based number and ``FILE:N`` location, once ``fields`` are checked present."""
+        for n, row in enumerate(read_jsonl(self.path), 1):
+            where = f"{self.path}:{n}"
+            require(row, fields, where)
+            yield n, row, where
 
 
 class CrossCodeEval(MatchTask):
@@ -60,15 +73,14 @@ class CrossCodeEval(MatchTask):
 
     def __init__(self, path: str | Path | None = None, retrieval: bool = False, fim: bool = False,
                  language: str | None = None) -> None:
-        self.path = _required_path(path, self.name)
+        super().__init__(path)
         self.retrieval = bool(retrieval)
         self.fim = bool(fim)
         self.forced_language = language
 
     def problems(self) -> list[Problem]:
         out = []
-        for n, row in enumerate(read_jsonl(self.path), 1):
-            require(row, ("prompt", "groundtruth"), f"{self.path}:{n}")
+        for n, row, _ in self._rows(("prompt", "groundtruth")):
             meta: dict[str, Any] = row.get("metadata") or {}
             file = meta.get("file", "")
             lang = self.forced_language or _language(file, "python")
@@ -108,14 +120,9 @@ class RepoBench(MatchTask):
     name = "repobench"
     stop = ("\n",)
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = _required_path(path, self.name)
-
     def problems(self) -> list[Problem]:
         out = []
-        for n, row in enumerate(read_jsonl(self.path), 1):
-            where = f"{self.path}:{n}"
-            require(row, ("repo_name", "file_path", "cropped_code", "next_line"), where)
+        for n, row, _ in self._rows(("repo_name", "file_path", "cropped_code", "next_line")):
             snippets = "".join(f"# Path: {c.get('path', '')}\n{c.get('snippet', '')}\n"
                                for c in row.get("context") or [] if isinstance(c, dict))
             header = f"# Path: {row['file_path']}\n" + (row.get("import_statement") or "") + "\n"
@@ -143,14 +150,9 @@ class SAFIM(MatchTask):
     name = "safim"
     max_tokens = 128
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = _required_path(path, self.name)
-
     def problems(self) -> list[Problem]:
         out = []
-        for n, row in enumerate(read_jsonl(self.path), 1):
-            where = f"{self.path}:{n}"
-            require(row, ("task_id", "lang", "eval_prompt", "ground_truth"), where)
+        for _, row, where in self._rows(("task_id", "lang", "eval_prompt", "ground_truth")):
             if PLACEHOLDER not in row["eval_prompt"]:
                 raise RequestInvalid(f"{where}: eval_prompt has no {PLACEHOLDER} placeholder")
             prefix, suffix = row["eval_prompt"].split(PLACEHOLDER, 1)
