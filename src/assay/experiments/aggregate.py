@@ -18,12 +18,15 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from assay.config import ExperimentConfig
 from assay.errors import RequestInvalid
 from assay.experiments.events import CHECKPOINTS_S, StoredEvent
 from assay.experiments.store import EventStore
-from assay.stats.table import UserRow, UserTable
+
+if TYPE_CHECKING:
+    from assay.stats.table import UserTable
 
 ACCEPTING = frozenset({"accepted", "partially_accepted"})
 DAY_S = 86_400.0
@@ -53,6 +56,8 @@ def planned_weights(experiment: ExperimentConfig) -> dict[str, float]:
 
 def user_table(store: EventStore, experiment: ExperimentConfig | str) -> UserTable:
     """The experiment's per-user-per-day table; ``RequestInvalid`` when the store holds nothing for it."""
+    from assay.stats.table import UserRow, UserTable
+
     config = experiment if isinstance(experiment, ExperimentConfig) else None
     name = config.name if config else str(experiment)
     exposures = store.exposures(name)
