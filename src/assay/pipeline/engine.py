@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
@@ -168,11 +169,10 @@ class Engine:
                 trace.redactions = vault.counts()
             restorers: dict[int, StreamRestorer] = {}
             prepared = prepare_completion(inp, provider, self.settings, trace)
-            trace.budget["timeout_s"] = self._timeout_s(provider)
+            timeout_s = trace.budget["timeout_s"] = self._timeout_s(provider)
             state = DecodeState(prepared)
             with timed(trace, "decode"):
-                deltas = stream_within(provider, prepared.request, self._timeout_s(provider))
-                try:
+                async with aclosing(stream_within(provider, prepared.request, timeout_s)) as deltas:
                     async for delta in deltas:
                         out = state.feed(delta)
                         if streaming and out:
@@ -181,8 +181,6 @@ class Engine:
                             yield StreamChunk(out, delta.index)
                         if state.all_done():
                             break
-                finally:
-                    await deltas.aclose()
             with timed(trace, "postprocess"):
                 finals = state.finish(trace)
             if streaming:
@@ -231,8 +229,7 @@ class Engine:
             reasons: dict[int, FinishReason] = {}
             usage: Usage | None = None
             with timed(trace, "decode"):
-                deltas = stream_within(provider, request, self._timeout_s(provider))
-                try:
+                async with aclosing(stream_within(provider, request, self._timeout_s(provider))) as deltas:
                     async for delta in deltas:
                         texts.setdefault(delta.index, []).append(delta.text)
                         if delta.finish_reason is not None:
@@ -243,8 +240,6 @@ class Engine:
                             out = restorers.setdefault(delta.index, StreamRestorer(vault)).feed(delta.text)
                             if out:
                                 yield StreamChunk(out, delta.index)
-                finally:
-                    await deltas.aclose()
             if streaming:
                 for index, restorer in sorted(restorers.items()):
                     if rest := restorer.flush():
