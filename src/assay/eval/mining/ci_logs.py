@@ -15,7 +15,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assay.errors import RequestInvalid
@@ -69,6 +69,19 @@ def log_tail(text: str, lines: int, max_chars: int) -> str:
     return tail[-max_chars:]
 
 
+def _test_at(root: Path, scratch: Path, sha: str, options: CiOptions, deadline: float) -> RunOutput:
+    """Run the test command in a temporary worktree at ``sha`` (within ``timeout_s`` and the deadline);
+    paths into the worktree in its output are made relative, as they would read in the repository."""
+    tree = scratch / sha[:12]
+    git(root, "worktree", "add", "--detach", "--force", str(tree), sha)
+    try:
+        budget = max(1.0, min(options.timeout_s, deadline - time.monotonic()))
+        run = run_command(options.test_command, tree, budget)
+    finally:
+        git(root, "worktree", "remove", "--force", str(tree))
+    return replace(run, output=run.output.replace(str(tree) + os.sep, "").replace(str(tree), "."))
+
+
 def mine_ci_logs(repo: Path | str, options: CiOptions) -> MineReport:
     """Run the test command at recent commits and turn failing runs into ``troubleshoot_job`` cases."""
     if not options.test_command.strip():
@@ -85,28 +98,21 @@ def mine_ci_logs(repo: Path | str, options: CiOptions) -> MineReport:
                     report.rejected["time_budget"] += 1
                     break
                 report.seen += 1
-                tree = Path(scratch) / commit.sha[:12]
-                git(root, "worktree", "add", "--detach", "--force", str(tree), commit.sha)
-                try:
-                    budget = max(1.0, min(options.timeout_s, deadline - time.monotonic()))
-                    run = run_command(options.test_command, tree, budget)
-                finally:
-                    git(root, "worktree", "remove", "--force", str(tree))
+                run = _test_at(root, Path(scratch), commit.sha, options, deadline)
                 if run.exit_code is None:
                     report.rejected["timeout"] += 1
                     continue
                 if run.exit_code == 0:
                     report.rejected["passed"] += 1
                     continue
-                output = run.output.replace(str(tree) + os.sep, "").replace(str(tree), ".")
-                summary = summarize_failure(output)
+                summary = summarize_failure(run.output)
                 if not summary.found:
                     report.rejected["unparsed_failure"] += 1
                     continue
                 report.kept += 1
                 report.cases.append(FeatureCase(
                     id=f"{root.name}@{commit.sha[:12]}:ci", feature=CI_FEATURE,
-                    inputs={"log": log_tail(output, options.tail_lines, options.max_tail_chars),
+                    inputs={"log": log_tail(run.output, options.tail_lines, options.max_tail_chars),
                             "job_name": "test"},
                     reference=summary.reference(),
                     source={"repo": root.name, "commit": commit.sha, "command": options.test_command,
