@@ -18,6 +18,7 @@ Example::
         model: Qwen/Qwen2.5-Coder-1.5B
         tokenizer: /models/qwen2.5-coder-1.5b     # optional: count tokens with the real tokenizer
         spec: qwen2.5-coder
+        cost: {prompt_per_1k: 0.0001, completion_per_1k: 0.0002, currency: USD}  # for assay eval
     features:
       code_completions: qwen
       code_generations: qwen
@@ -53,6 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assay.errors import ConfigError
+from assay.types import Usage
 
 DEFAULT_MODEL_NAME = "assay-nano"
 BUILTIN_PREFIX = "builtin:"
@@ -70,6 +72,23 @@ class ModelDefaults(_Strict):
     top_p: float | None = None
     time_budget_s: float | None = None
     stop: list[str] | None = None
+
+
+class ModelCost(_Strict):
+    """A model's price per 1,000 tokens, for cost per request in evaluation runs (``assay eval``).
+
+    Example: ``cost: {prompt_per_1k: 0.0005, completion_per_1k: 0.0015, currency: USD}``. Zero (the
+    default) means free, e.g. a local model.
+    """
+
+    prompt_per_1k: float = Field(default=0.0, ge=0)
+    completion_per_1k: float = Field(default=0.0, ge=0)
+    currency: str = Field(default="USD", min_length=1, max_length=10)
+
+
+def request_cost(usage: Usage, price: ModelCost) -> float:
+    """What one request cost: prompt and completion tokens at ``price``'s rates per 1,000 tokens."""
+    return (usage.prompt_tokens * price.prompt_per_1k + usage.completion_tokens * price.completion_per_1k) / 1000
 
 
 class ModelConfig(_Strict):
@@ -95,6 +114,8 @@ class ModelConfig(_Strict):
     defaults: ModelDefaults = ModelDefaults()
     options: dict[str, Any] = Field(default_factory=dict)
     """Provider-specific extras (e.g. echo: ``reply``, ``delay_s``)."""
+    cost: ModelCost = ModelCost()
+    """Price per 1,000 prompt / completion tokens; ``assay eval`` records each request's cost with it."""
 
     @property
     def upstream_model(self) -> str:
@@ -206,6 +227,11 @@ class ExperimentArm(_Strict):
     prompt_cost_per_1k: float = Field(default=0.0, ge=0)
     """Cost estimate per 1,000 prompt tokens (any one currency unit), recorded per request for the cost guardrail."""
     completion_cost_per_1k: float = Field(default=0.0, ge=0)
+
+    @property
+    def price(self) -> ModelCost:
+        """This arm's prices as a ``ModelCost`` (for ``request_cost``)."""
+        return ModelCost(prompt_per_1k=self.prompt_cost_per_1k, completion_per_1k=self.completion_cost_per_1k)
 
 
 class ExperimentGuardrails(_Strict):

@@ -41,6 +41,25 @@ def _parse_ks(text: str) -> tuple[int, ...]:
     return ks
 
 
+def _parse_price(text: str | None):  # noqa: ANN202 - assay.config.ModelCost | None, imported lazily
+    """``PROMPT_PER_1K,COMPLETION_PER_1K[,CURRENCY]`` → ``ModelCost``."""
+    if text is None:
+        return None
+    from pydantic import ValidationError
+
+    from assay.config import ModelCost
+
+    parts = [x.strip() for x in text.split(",")]
+    if len(parts) not in (2, 3):
+        raise _fail(f"--price takes PROMPT_PER_1K,COMPLETION_PER_1K[,CURRENCY], got {text!r}")
+    try:
+        return ModelCost(prompt_per_1k=parts[0], completion_per_1k=parts[1],
+                         **({"currency": parts[2]} if len(parts) == 3 else {}))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise _fail(f"--price {err['loc'][0]}: {err['msg']}, got {text!r}") from None
+
+
 def _parse_options(pairs: list[str]) -> dict[str, object]:
     out: dict[str, object] = {}
     for pair in pairs:
@@ -59,6 +78,7 @@ def eval_command(
     via_gateway: Annotated[str | None, typer.Option("--via-gateway", help="URL of a running assay gateway.")] = None,
     gateway_api: Annotated[str, typer.Option("--gateway-api", help="openai (/v1/completions) or gitlab (/v2/code/completions).")] = "openai",
     gateway_key_env: Annotated[str | None, typer.Option("--gateway-key-env", help="Environment variable holding the gateway's bearer token.")] = None,
+    price: Annotated[str | None, typer.Option("--price", help="PROMPT_PER_1K,COMPLETION_PER_1K[,CURRENCY] token prices for cost per request (default: the model's configured cost; needed with --via-gateway).")] = None,
     samples: Annotated[Path | None, typer.Option("--samples", help="Score a JSONL of task_id + completion instead of generating.")] = None,
     reference: Annotated[bool, typer.Option("--reference", help="Score the tasks' canonical solutions (checks data and sandbox).")] = False,
     n: Annotated[int, typer.Option("--n", help="Samples per problem.")] = 1,
@@ -88,10 +108,12 @@ def eval_command(
     if len(sources) > 1:
         raise _fail("choose one of --samples, --via-gateway and --reference")
     ks = _parse_ks(k)
+    if price is not None and (samples is not None or reference):
+        raise _fail("--price applies to --model and --via-gateway runs; --samples and --reference have no token counts")
     try:
         result = _run(task, model, via_gateway, (gateway_api, gateway_key_env), samples, reference, n, ks, temperature, top_p,
                       max_tokens, limit, workers, seed, data, _parse_options(option or []), run_id, db, config,
-                      as_json, get_task)
+                      as_json, get_task, _parse_price(price))
     except AssayError as exc:
         raise _fail(exc.message) from None
     if as_json:
@@ -104,7 +126,7 @@ def eval_command(
 
 
 def _run(task_name, model, via_gateway, gateway_api, samples, reference, n, ks, temperature, top_p, max_tokens,  # noqa: ANN001, ANN202, PLR0913
-         limit, workers, seed, data, options, run_id, db, config, as_json, get_task):
+         limit, workers, seed, data, options, run_id, db, config, as_json, get_task, price=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from assay.eval.generate import GatewayGenerator, PipelineGenerator, ReferenceGenerator, SamplesFile
@@ -127,11 +149,13 @@ def _run(task_name, model, via_gateway, gateway_api, samples, reference, n, ks, 
         if key_env and not os.environ.get(key_env):
             raise _fail(f"--gateway-key-env names {key_env}, which is not set")
         generator = GatewayGenerator(via_gateway, model=model, api=api,
-                                     api_key=os.environ.get(key_env) if key_env else None)
+                                     api_key=os.environ.get(key_env) if key_env else None, price=price)
     else:
         from assay.config import load_settings
 
         generator = PipelineGenerator(load_settings(config), model)
+        if price is not None:
+            generator.price = price
     opts = EvalOptions(n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens, limit=limit,
                        workers=workers, seed=seed, ks=ks)
     store = RunStore(db)

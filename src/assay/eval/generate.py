@@ -13,10 +13,13 @@ from abc import ABC, abstractmethod
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from assay.errors import ProviderError, RequestInvalid
 from assay.eval.tasks.base import Problem, read_jsonl
+
+if TYPE_CHECKING:
+    from assay.config import ModelCost
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Generator(ABC):
     cache_label: str | None = None
     """Identity used in the model-call cache; None disables caching."""
     model: str = ""
+    price: ModelCost | None = None
+    """The model's token prices; None when unknown (a samples file), so sample costs are stored as null."""
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         pass
@@ -82,7 +87,9 @@ class PipelineGenerator(Generator):
         self.settings = settings
         self.model = settings.model(model).name
         cfg = settings.model(model)
-        self.cache_label = f"pipeline:{cfg.model_dump_json()}:{settings.pipeline.model_dump_json()}"
+        self.price = cfg.cost
+        self.cache_label = (f"pipeline:{cfg.model_dump_json(exclude={'cost'})}:"
+                            f"{settings.pipeline.model_dump_json()}")
         self.engine: Any = None
 
     def describe(self) -> dict[str, Any]:
@@ -137,8 +144,9 @@ class GatewayGenerator(Generator):
     GitLab's ``/v2/code/completions``."""
 
     def __init__(self, url: str, model: str | None = None, api: Literal["openai", "gitlab"] = "openai",
-                 timeout_s: float = 120.0, api_key: str | None = None) -> None:
+                 timeout_s: float = 120.0, api_key: str | None = None, price: ModelCost | None = None) -> None:
         self.url = url.rstrip("/")
+        self.price = price
         self.model = model or ""
         self.api = api
         self.timeout_s = timeout_s

@@ -1,7 +1,7 @@
 """``assay report``: a run's scores as a terminal table and a self-contained HTML file.
 
 The HTML holds the per-task score ± 95 % CI (clustered on the source problem), a per-language
-breakdown, the latency distribution (an inline SVG drawn by matplotlib) and the failed and slowest
+breakdown, latency / TTFT / tokens / cost per request, the latency distribution (an inline SVG drawn by matplotlib) and the failed and slowest
 samples with their prompt, output, error excerpt and pipeline trace. Nothing is loaded from the network.
 """
 
@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from assay.eval.results import Estimate, RunResult
+from assay.eval.results import Estimate, RunResult, percentile
 from assay.eval.store import RunInfo, SampleRow
 
 MAX_FAILED = 25
@@ -43,8 +43,25 @@ def score_rows(result: RunResult) -> list[tuple[str, str, str, int, int]]:
             for name, est in result.scores.items()]
 
 
+def request_rows(result: RunResult) -> list[tuple[str, str]]:
+    """(label, value) rows of the run's per-request latency, TTFT, tokens and cost; measured values only."""
+    r = result.requests
+    rows = [(label, f"{value:.1f}") for label, value in (
+        ("latency p50 (ms)", r.latency_ms_p50), ("latency p95 (ms)", r.latency_ms_p95),
+        ("TTFT p50 (ms)", r.ttft_ms_p50), ("prompt tokens / request", r.prompt_tokens_per_request),
+        ("completion tokens / request", r.completion_tokens_per_request)) if value is not None]
+    if r.cost_per_request is not None and r.cost_total is not None:
+        unit = f" {r.cost_currency}" if r.cost_currency else ""
+        rows.append(("cost / request", f"{r.cost_per_request:.6g}{unit}"))
+        rows.append((f"cost total ({r.costed_requests} requests)", f"{r.cost_total:.6g}{unit}"))
+    else:
+        rows.append(("cost / request", "unknown"))
+    return rows
+
+
 def print_table(results: list[RunResult], console) -> None:  # noqa: ANN001 - rich Console
-    """One table per run: each metric's mean ± 95 % CI half-width, then the per-language rows."""
+    """One table per run: each metric's mean ± 95 % CI half-width, the per-language rows, then the
+    per-request latency, tokens and cost."""
     from rich.table import Table
 
     for result in results:
@@ -57,6 +74,8 @@ def print_table(results: list[RunResult], console) -> None:  # noqa: ANN001 - ri
         for lang, scores in result.by_language.items():
             for name, est in scores.items():
                 table.add_row(f"{name} [{lang}]", fmt(est, _is_rate(name)), str(est.n), str(est.clusters))
+        for label, value in request_rows(result):
+            table.add_row(label, value, "", "")
         console.print(table)
 
 
@@ -86,9 +105,7 @@ def latency_svg(samples: list[SampleRow]) -> str:
     return svg[svg.index("<svg"):]
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+_pct = percentile
 
 
 def latency_summary(samples: list[SampleRow]) -> dict[str, float]:
@@ -128,6 +145,7 @@ def render_html(data: ReportData) -> str:
         for lang, scores in r.by_language.items() for name, est in scores.items())
     outcomes = "".join(f"<tr><td>{e(k)}</td><td>{v}</td></tr>" for k, v in r.outcomes.items())
     lat = "".join(f"<tr><td>{e(k)}</td><td>{v:.1f}</td></tr>" for k, v in latency_summary(data.samples).items())
+    per_request = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in request_rows(r))
     failed = [s for s in data.samples if not s.passed][:MAX_FAILED]
     timed = [s for s in data.samples if (s.latency_ms or s.exec_ms) is not None]
     slowest = sorted(timed, key=lambda s: -(s.latency_ms if s.latency_ms is not None else s.exec_ms or 0))[:MAX_SLOWEST]
@@ -144,6 +162,7 @@ created {e(str(data.run.created_at))} · finished {e(str(data.run.finished_at))}
 <table><tr><th>metric</th><th>score</th><th>problems</th><th>clusters</th></tr>{rows}</table>
 {"<h2>By language</h2><table><tr><th>language</th><th>metric</th><th>score</th><th>problems</th></tr>" + lang_rows + "</table>" if lang_rows else ""}
 <h2>Outcomes</h2><table><tr><th>outcome</th><th>samples</th></tr>{outcomes}</table>
+<h2>Per request</h2><table>{per_request}</table>
 <h2>Latency</h2><table>{lat}</table>{latency_svg(data.samples)}
 <h2>Failed samples ({len(failed)} shown of {sum(not s.passed for s in data.samples)})</h2>{"".join(map(_sample_html, failed))}
 <h2>Slowest samples</h2>{"".join(map(_sample_html, slowest))}
@@ -165,4 +184,6 @@ def load_report(run_id: str, store, ks: tuple[int, ...] = (1, 10, 100)) -> Repor
 
     run = store.run(run_id)
     samples = store.samples(run_id)
-    return ReportData(run=run, result=summarize(run.id, run.task, run.model, samples, ks), samples=samples)
+    currency = (run.price or {}).get("currency")
+    return ReportData(run=run, result=summarize(run.id, run.task, run.model, samples, ks, currency=currency),
+                      samples=samples)

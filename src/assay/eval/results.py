@@ -4,6 +4,10 @@ The problem is the statistical unit (evaluation-reference.md §0, §3.1): each p
 (its unbiased pass@k from n samples and c passes, or its mean metric), the task score is the mean
 over problems, and the 95 % CI uses the standard error clustered on the source problem (all infilling
 tasks cut from one HumanEval function form one cluster), with inspect_ai's C/(C−1) factor.
+
+Per request (``RequestStats``): latency p50 / p95 and TTFT p50 over model calls that were not cache
+hits, mean prompt and completion tokens, and cost per request (mean) and in total over the samples
+whose cost is known (null when none is, e.g. a samples file).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from assay.eval.metrics import pass_at_k
 from assay.eval.store import SampleRow
@@ -65,6 +69,51 @@ def estimate(scores: Sequence[float], clusters: Sequence[object]) -> Estimate:
                     clusters=len(set(clusters)))
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """The value at rank ``int(q · n)`` of the sorted values (clamped to the last one)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    """Timings, tokens and cost per model request of a run; each field None when nothing measured it."""
+
+    latency_ms_p50: float | None = None
+    latency_ms_p95: float | None = None
+    ttft_ms_p50: float | None = None
+    prompt_tokens_per_request: float | None = None
+    completion_tokens_per_request: float | None = None
+    cost_per_request: float | None = None
+    """Mean cost of the samples whose cost is known."""
+    cost_total: float | None = None
+    cost_currency: str | None = None
+    costed_requests: int = 0
+    """How many samples have a known cost (the denominator of ``cost_per_request``)."""
+
+    def as_dict(self) -> dict[str, float | int | str | None]:
+        return asdict(self)
+
+
+def request_stats(samples: Sequence[SampleRow], currency: str | None = None) -> RequestStats:
+    """Aggregate per-sample timings, tokens and costs; cache hits count for tokens and cost, not timings."""
+    def known(name: str, fresh: bool = False) -> list[float]:
+        return [getattr(s, name) for s in samples if getattr(s, name) is not None and not (fresh and s.cached)]
+
+    def mean(values: list[float]) -> float | None:
+        return sum(values) / len(values) if values else None
+
+    latency, ttft, costs = known("latency_ms", fresh=True), known("ttft_ms", fresh=True), known("cost")
+    return RequestStats(
+        latency_ms_p50=percentile(latency, 0.5) if latency else None,
+        latency_ms_p95=percentile(latency, 0.95) if latency else None,
+        ttft_ms_p50=percentile(ttft, 0.5) if ttft else None,
+        prompt_tokens_per_request=mean(known("prompt_tokens")),
+        completion_tokens_per_request=mean(known("completion_tokens")),
+        cost_per_request=mean(costs), cost_total=sum(costs) if costs else None,
+        cost_currency=currency if costs else None, costed_requests=len(costs))
+
+
 @dataclass(frozen=True)
 class ProblemResult:
     task_id: str
@@ -89,13 +138,15 @@ class RunResult:
     """``pass@k`` (only for k ≤ every problem's n) and each metric's mean over problems."""
     by_language: dict[str, dict[str, Estimate]] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
+    requests: RequestStats = field(default_factory=RequestStats)
 
     def as_dict(self) -> dict:
+        """Scores, outcomes, and ``RequestStats``' fields (``cost_per_request``, ``cost_total``, ...) at top level."""
         return {
             "run_id": self.run_id, "task": self.task, "model": self.model, "problems": self.problems,
             "samples": self.samples, "scores": {k: v.as_dict() for k, v in self.scores.items()},
             "by_language": {lang: {k: v.as_dict() for k, v in s.items()} for lang, s in self.by_language.items()},
-            "outcomes": self.outcomes,
+            "outcomes": self.outcomes, **self.requests.as_dict(),
         }
 
 
@@ -125,10 +176,12 @@ def _scores(problems: Sequence[ProblemResult], ks: Sequence[int]) -> dict[str, E
 
 
 def summarize(run_id: str, task: str, model: str, samples: Sequence[SampleRow],
-              ks: Sequence[int] = (1, 10, 100)) -> RunResult:
-    """Aggregate a run's samples. pass@k is reported only for k where every problem has n ≥ k."""
+              ks: Sequence[int] = (1, 10, 100), currency: str | None = None) -> RunResult:
+    """Aggregate a run's samples. pass@k is reported only for k where every problem has n ≥ k;
+    ``currency`` names the unit of the samples' costs."""
     problems = per_problem(samples)
-    result = RunResult(run_id=run_id, task=task, model=model, problems=len(problems), samples=len(samples))
+    result = RunResult(run_id=run_id, task=task, model=model, problems=len(problems), samples=len(samples),
+                       requests=request_stats(samples, currency))
     if not problems:
         return result
     result.scores = _scores(problems, ks)

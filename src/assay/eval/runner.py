@@ -3,7 +3,8 @@
 ``run_eval`` skips every (problem, sample index) already stored under the run id, so killing a run
 and rerunning the same command finishes it with identical results. Model calls are looked up in the
 DB cache first (key: generator identity, prompt, suffix, decoding parameters including the per-sample
-seed). Up to ``workers`` samples are in flight at once; sandboxed execution runs in worker threads.
+seed). Each sample's cost is computed from its token counts and ``Generator.price`` (null when
+either is unknown). Up to ``workers`` samples are in flight at once; sandboxed execution runs in worker threads.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from assay.config import ModelCost, request_cost
 from assay.errors import RequestInvalid
 from assay.eval.generate import Generated, Generator, GenParams
 from assay.eval.results import RunResult, summarize
 from assay.eval.store import RunStore, SampleRow, cache_key
 from assay.eval.tasks.base import Problem, Task
+from assay.types import Usage
 
 FLUSH_ROWS = 64
 FLUSH_S = 2.0
@@ -59,6 +62,14 @@ def default_run_id(task: Task, generator: Generator, options: EvalOptions) -> st
     digest = hashlib.sha256(json.dumps(run_config(task, generator, options), sort_keys=True).encode()).hexdigest()
     model = re.sub(r"[^A-Za-z0-9_.-]+", "_", generator.model or "model").strip("_")[:60]
     return f"{task.name}-{model}-{digest[:8]}"
+
+
+def sample_cost(generated: Generated, price: ModelCost | None) -> float | None:
+    """The request's cost at ``price``; None when the price or either token count is unknown."""
+    if price is None or generated.prompt_tokens is None or generated.completion_tokens is None:
+        return None
+    usage = Usage(prompt_tokens=generated.prompt_tokens, completion_tokens=generated.completion_tokens)
+    return request_cost(usage, price)
 
 
 def _params(task: Task, options: EvalOptions, index: int) -> GenParams:
@@ -105,7 +116,8 @@ async def run_eval(task: Task, generator: Generator, store: RunStore, options: E
     if options.workers < 1:
         raise RequestInvalid("workers must be at least 1", field="workers")
     run_id = run_id or default_run_id(task, generator, options)
-    store.start_run(run_id, task.name, generator.model, run_config(task, generator, options))
+    price = generator.price.model_dump() if generator.price is not None else None
+    store.start_run(run_id, task.name, generator.model, run_config(task, generator, options), price=price)
     work = _work(task, generator, options)
     done = store.done(run_id)
     todo = [(p, i) for p, i in work if (p.task_id, i) not in done]
@@ -121,7 +133,8 @@ async def run_eval(task: Task, generator: Generator, store: RunStore, options: E
     store.finish_run(run_id)
     keys = {(p.task_id, i) for p, i in work}
     samples = [s for s in store.samples(run_id) if (s.task_id, s.index) in keys]
-    return summarize(run_id, task.name, generator.model, samples, options.ks)
+    return summarize(run_id, task.name, generator.model, samples, options.ks,
+                     currency=generator.price.currency if generator.price is not None else None)
 
 
 async def _run_all(task: Task, generator: Generator, store: RunStore, options: EvalOptions, run_id: str,
@@ -152,7 +165,7 @@ async def _run_all(task: Task, generator: Generator, store: RunStore, options: E
             detail=score.detail, ttft_ms=gen.ttft_ms, latency_ms=gen.latency_ms,
             exec_ms=score.exec_s * 1000 if score.exec_s is not None else None,
             prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens, cached=gen.cached,
-            trace=gen.trace)
+            trace=gen.trace, cost=sample_cost(gen, generator.price))
         pending.append(row)
         if len(pending) >= FLUSH_ROWS or time.monotonic() - last_flush > FLUSH_S:
             await flush()

@@ -4,6 +4,9 @@ Tables: ``runs`` (one per ``assay eval`` invocation, keyed by run id), ``samples
 problem × sample index: prompt, raw and post-processed output, outcome, metrics, timings, trace) and
 ``model_cache`` (model responses keyed by a hash of model, prompt and decoding parameters). A sample
 row is written once it is fully scored, so an interrupted run resumes by skipping the rows present.
+
+Columns added after a database was created (``runs.price``, ``samples.cost``: both nullable) are
+added on open when missing, so run databases written by older versions still open and keep their rows.
 """
 
 from __future__ import annotations
@@ -16,7 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, create_engine, event, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -46,6 +62,8 @@ class RunRow(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    price: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """The ``ModelCost`` (as a dict) the samples' costs were computed with; None: cost unknown."""
 
 
 class SampleRow(Base):
@@ -70,6 +88,8 @@ class SampleRow(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cached: Mapped[bool] = mapped_column(Boolean, default=False)
     trace: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """The request's cost at the run's price; None when the price or the token counts are unknown."""
 
 
 class CacheRow(Base):
@@ -88,6 +108,7 @@ class RunInfo:
     config: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
+    price: dict[str, Any] | None = None
 
 
 def cache_key(model: str, prompt: str, suffix: str, params: dict[str, Any]) -> str:
@@ -108,6 +129,7 @@ class RunStore:
             if self.url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             Base.metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
         except (SQLAlchemyError, ModuleNotFoundError) as exc:
             raise ConfigError(f"cannot open run database {self.url}: {exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0]}") from None
@@ -116,21 +138,28 @@ class RunStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    def start_run(self, run_id: str, task: str, model: str, config: dict[str, Any]) -> RunInfo:
+    def start_run(self, run_id: str, task: str, model: str, config: dict[str, Any],
+                  price: dict[str, Any] | None = None) -> RunInfo:
         """Create run ``run_id``, or return it when it exists with the same config (resume).
 
+        ``price`` (a ``ModelCost`` dict, not part of the config) is recorded, and replaced on resume:
+        samples stored before keep the cost they were stored with.
         Raises ``RequestInvalid`` when the id exists with different settings, which would mix results.
         """
         with self._lock, Session(self.engine) as s:
             row = s.get(RunRow, run_id)
             if row is None:
-                row = RunRow(id=run_id, task=task, model=model, config=config, created_at=datetime.now(UTC))
+                row = RunRow(id=run_id, task=task, model=model, config=config, created_at=datetime.now(UTC),
+                             price=price)
                 s.add(row)
                 s.commit()
             elif row.config != config:
                 changed = sorted(k for k in set(row.config) | set(config) if row.config.get(k) != config.get(k))
                 raise RequestInvalid(f"run '{run_id}' already exists with different settings "
                                      f"({', '.join(changed)}); choose another --run-id")
+            elif row.price != price:
+                row.price = price
+                s.commit()
             return _info(row)
 
     def finish_run(self, run_id: str) -> None:
@@ -193,6 +222,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     cursor.close()
 
 
+def _add_missing_columns(engine) -> None:  # noqa: ANN001 - sqlalchemy Engine
+    """``ALTER TABLE ... ADD COLUMN`` for every nullable model column an older database lacks."""
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    quote = engine.dialect.identifier_preparer.quote
+                    conn.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
+
+
 def _info(row: RunRow) -> RunInfo:
     return RunInfo(id=row.id, task=row.task, model=row.model, config=dict(row.config),
-                   created_at=row.created_at, finished_at=row.finished_at)
+                   created_at=row.created_at, finished_at=row.finished_at,
+                   price=dict(row.price) if row.price is not None else None)

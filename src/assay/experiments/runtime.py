@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assay.config import ExperimentConfig, Settings
+from assay.config import ExperimentConfig, Settings, request_cost
 from assay.errors import RequestInvalid
 from assay.experiments.assign import Assignment, assign
 from assay.experiments.events import EventBatch, Exposure, StoredEvent, TelemetryCount
 from assay.experiments.store import EventStore, open_event_store
 from assay.pipeline.engine import Engine
 from assay.pipeline.types import CompletionInput, Trace
+from assay.types import Usage
 
 log = logging.getLogger("assay.experiments")
 
@@ -107,7 +108,7 @@ class ExperimentRuntime:
         for a in pending.assignments:
             config = self.experiment(a.experiment)
             arm = config.arms[a.variant] if config else None
-            cost = (prompt * arm.prompt_cost_per_1k + completion * arm.completion_cost_per_1k) / 1000 if arm else 0.0
+            cost = request_cost(Usage(prompt_tokens=prompt, completion_tokens=completion), arm.price) if arm else 0.0
             out.append(Exposure(experiment=a.experiment, arm=a.arm, user_id=a.user_id, at=now,
                                 trace_id=pending.trace_id, latency_ms=latency_ms, prompt_tokens=prompt,
                                 completion_tokens=completion, error=error, cost=cost))

@@ -159,7 +159,8 @@ def load_score_file(path: str | Path) -> RunScores:
 
 
 def load_run(run_id: str, *, db_url: str | None = None, name: str | None = None) -> RunScores:
-    """Per-problem scores of a stored ``assay eval`` run: ``pass@1`` (= correct / n) and every metric."""
+    """Per-problem scores of a stored ``assay eval`` run: ``pass@1`` (= correct / n), every metric, and the
+    mean latency and stored cost per request (``cost`` is None unless every problem has a costed sample)."""
     from assay.eval.results import per_problem
     from assay.eval.store import RunStore
 
@@ -172,9 +173,12 @@ def load_run(run_id: str, *, db_url: str | None = None, name: str | None = None)
     if not samples:
         raise RequestInvalid(f"run '{run_id}' has no scored samples")
     latency: dict[str, list[float]] = defaultdict(list)
+    cost: dict[str, list[float]] = defaultdict(list)
     for s in samples:
         if s.latency_ms is not None:
             latency[s.task_id].append(float(s.latency_ms))
+        if s.cost is not None:
+            cost[s.task_id].append(float(s.cost))
     records = []
     for p in per_problem(samples):
         row: dict[str, Any] = {
@@ -186,6 +190,8 @@ def load_run(run_id: str, *, db_url: str | None = None, name: str | None = None)
         }
         if latency[p.task_id]:
             row["latency_ms"] = float(np.mean(latency[p.task_id]))
+        if cost[p.task_id]:
+            row["cost"] = float(np.mean(cost[p.task_id]))
         records.append(row)
     return from_records(name or run_id, records)
 
