@@ -102,3 +102,19 @@ def test_a_samples_file_run_reports_cost_as_unknown_not_zero(tmp_path) -> None:
     assert load_run(out["run_id"], db_url=db).cost is None
     priced = runner.invoke(eval_app, ["eval", "humaneval", "--samples", str(samples), "--price", "1,1"])
     assert priced.exit_code == 2 and "--price applies to --model and --via-gateway runs" in priced.output
+
+
+def test_the_price_is_not_part_of_a_runs_identity_or_its_cache_key() -> None:
+    from assay.config import Settings
+    from assay.eval.generate import PipelineGenerator
+    from assay.eval.runner import EvalOptions, default_run_id
+    from assay.eval.tasks import get_task
+
+    def generator(cost: dict) -> PipelineGenerator:
+        return PipelineGenerator(Settings(models=[{"name": "e", "provider": "echo", "cost": cost}]), "e")
+
+    free, priced = generator({}), generator({"prompt_per_1k": 9.0})
+    task = get_task("humaneval", path=str(DATA_DIR / "humaneval" / "example_problem.jsonl"))
+    assert free.cache_label == priced.cache_label and "cost" not in free.cache_label
+    assert default_run_id(task, free, EvalOptions()) == default_run_id(task, priced, EvalOptions())
+    assert priced.price.prompt_per_1k == 9.0 and free.price.prompt_per_1k == 0.0
