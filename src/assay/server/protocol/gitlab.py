@@ -23,6 +23,13 @@ CONTEXT_CONTENT_MAX = 500_000
 GENERATION_PROMPT_MAX = 400_000
 
 
+def _prompt_within_limit(value: Any) -> Any:
+    """A string prompt longer than ``GENERATION_PROMPT_MAX`` is refused (lists are checked per message)."""
+    if isinstance(value, str) and len(value) > GENERATION_PROMPT_MAX:
+        raise ValueError(f"String should have at most {GENERATION_PROMPT_MAX} characters")
+    return value
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -90,9 +97,7 @@ class CodeRequest(_Body):
             raise ValueError("prompt_version 2 takes a string prompt")
         if version == 3 and isinstance(value, str):
             raise ValueError("prompt_version 3 takes a list of messages")
-        if isinstance(value, str) and len(value) > GENERATION_PROMPT_MAX:
-            raise ValueError(f"String should have at most {GENERATION_PROMPT_MAX} characters")
-        return value
+        return _prompt_within_limit(value)
 
 
 class GenerationRequest(CodeRequest):
@@ -113,20 +118,11 @@ class ComponentMetadata(_Body):
     version: str = Field(max_length=NAME_MAX)
 
 
-class EditorPayload(_Body):
-    file_name: str = Field(max_length=NAME_MAX)
-    content_above_cursor: str = Field(max_length=CONTENT_MAX)
-    content_below_cursor: str = Field(max_length=CONTENT_MAX)
-    language_identifier: str | None = Field(default=None, max_length=NAME_MAX)
+class EditorPayload(CurrentFile):
     model_provider: str | None = Field(default=None, max_length=NAME_MAX)
     model_name: str | None = Field(default=None, max_length=NAME_MAX)
     stream: bool = False
     choices_count: int = Field(default=0, ge=0, le=16)
-
-    @field_validator("file_name", mode="before")
-    @classmethod
-    def _strip(cls, value: Any) -> Any:
-        return value.strip() if isinstance(value, str) else value
 
 
 class CompletionPayload(EditorPayload):
@@ -135,9 +131,7 @@ class CompletionPayload(EditorPayload):
     @field_validator("prompt")
     @classmethod
     def _limit(cls, value: Any) -> Any:
-        if isinstance(value, str) and len(value) > GENERATION_PROMPT_MAX:
-            raise ValueError(f"String should have at most {GENERATION_PROMPT_MAX} characters")
-        return value
+        return _prompt_within_limit(value)
 
 
 class GenerationPayload(EditorPayload):
