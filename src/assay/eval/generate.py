@@ -19,7 +19,10 @@ from assay.errors import ProviderError, RequestInvalid
 from assay.eval.tasks.base import Problem, read_jsonl
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from assay.config import ModelCost
+    from assay.pipeline.types import RequestOverrides
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,13 @@ class GenParams:
         d["stop"] = list(self.stop)
         return d
 
+    def overrides(self) -> RequestOverrides:
+        """These parameters as the pipeline's per-request overrides (no stop sequences: None)."""
+        from assay.pipeline.types import RequestOverrides
+
+        return RequestOverrides(max_tokens=self.max_tokens, temperature=self.temperature, top_p=self.top_p,
+                                stop=self.stop or None, seed=self.seed)
+
 
 @dataclass
 class Generated:
@@ -53,6 +63,36 @@ class Generated:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """The last item of an engine stream (its result) with the stream's timings in milliseconds:
+    ``ttft_ms`` until the first non-empty chunk (None when nothing was streamed), ``latency_ms`` in all."""
+
+    final: Any
+    ttft_ms: float | None
+    latency_ms: float
+
+
+async def stream_timed(items: AsyncIterator[Any], model: str) -> Streamed:
+    """Drain an engine stream (``stream_complete`` / ``stream_chat``) timing it; ``ProviderError`` when
+    it ends without a result."""
+    from assay.pipeline.engine import StreamChunk
+
+    start = time.perf_counter()
+    ttft = None
+    final = None
+    async for item in items:
+        if isinstance(item, StreamChunk):
+            if ttft is None and item.text:
+                ttft = (time.perf_counter() - start) * 1000
+        else:
+            final = item
+    latency = (time.perf_counter() - start) * 1000
+    if final is None:
+        raise ProviderError(f"model '{model}' returned no result")
+    return Streamed(final, ttft, latency)
 
 
 class Generator(ABC):
@@ -113,28 +153,14 @@ class PipelineGenerator(Generator):
             from assay.eval.tasks.feature import pipeline_chat
 
             return await pipeline_chat(self.engine, self.model, problem, params)
-        from assay.pipeline.engine import StreamChunk
-        from assay.pipeline.types import CompletionInput, CompletionResult, RequestOverrides
+        from assay.pipeline.types import CompletionInput, CompletionResult
 
-        inp = CompletionInput(
-            prefix=problem.prompt, suffix=problem.suffix, file_name=problem.file_name, model=self.model,
-            overrides=RequestOverrides(max_tokens=params.max_tokens, temperature=params.temperature,
-                                       top_p=params.top_p, stop=params.stop or None, seed=params.seed),
-        )
-        start = time.perf_counter()
-        ttft = None
-        result: CompletionResult | None = None
-        async for item in self.engine.stream_complete(inp):
-            if isinstance(item, StreamChunk):
-                if ttft is None and item.text:
-                    ttft = (time.perf_counter() - start) * 1000
-            else:
-                result = item
-        latency = (time.perf_counter() - start) * 1000
-        if result is None:
-            raise ProviderError(f"model '{self.model}' returned no result")
+        inp = CompletionInput(prefix=problem.prompt, suffix=problem.suffix, file_name=problem.file_name,
+                              model=self.model, overrides=params.overrides())
+        streamed = await stream_timed(self.engine.stream_complete(inp), self.model)
+        result: CompletionResult = streamed.final
         text = result.choices[0].text if result.choices else ""
-        return Generated(text=text, latency_ms=latency, ttft_ms=ttft,
+        return Generated(text=text, latency_ms=streamed.latency_ms, ttft_ms=streamed.ttft_ms,
                          prompt_tokens=result.usage.prompt_tokens,
                          completion_tokens=result.usage.completion_tokens, trace=result.trace.as_dict())
 

@@ -134,30 +134,18 @@ def _messages(problem: Problem) -> tuple:
 
 async def pipeline_chat(engine: Any, model: str, problem: Problem, params: Any) -> Any:
     """Generate a feature problem's answer with the in-process engine's chat path (prefill included)."""
-    from assay.eval.generate import Generated
-    from assay.pipeline.engine import ChatInput, StreamChunk
-    from assay.pipeline.types import RequestOverrides
+    from assay.eval.generate import Generated, stream_timed
+    from assay.pipeline.engine import ChatInput
     from assay.types import Generation
 
-    inp = ChatInput(messages=_messages(problem), model=model, overrides=RequestOverrides(
-        max_tokens=params.max_tokens, temperature=params.temperature, top_p=params.top_p,
-        stop=params.stop or None, seed=params.seed))
-    start = time.perf_counter()
-    ttft = None
-    final: Generation | None = None
-    async for item in engine.stream_chat(inp):
-        if isinstance(item, StreamChunk):
-            if ttft is None and item.text:
-                ttft = (time.perf_counter() - start) * 1000
-        else:
-            final = item
-    latency = (time.perf_counter() - start) * 1000
-    if final is None:
-        raise ProviderError(f"model '{model}' returned no result")
+    inp = ChatInput(messages=_messages(problem), model=model, overrides=params.overrides())
+    streamed = await stream_timed(engine.stream_chat(inp), model)
+    final: Generation = streamed.final
+    latency = streamed.latency_ms
     text = final.choices[0].text if final.choices else ""
     return Generated(text=problem.data.get("prefill", "") + text, latency_ms=latency,
-                     ttft_ms=ttft if ttft is not None else latency, prompt_tokens=final.usage.prompt_tokens,
-                     completion_tokens=final.usage.completion_tokens)
+                     ttft_ms=streamed.ttft_ms if streamed.ttft_ms is not None else latency,
+                     prompt_tokens=final.usage.prompt_tokens, completion_tokens=final.usage.completion_tokens)
 
 
 async def gateway_chat(client: Any, url: str, model: str, problem: Problem, params: Any) -> Any:
