@@ -143,9 +143,6 @@ class BudgetedText:
     prefix_tokens: int
     suffix_tokens: int
 
-    def prefix_truncated(self, original: str) -> bool:
-        return len(self.prefix) < len(original)
-
 
 def fit_prefix_suffix(prefix: str, suffix: str, plan: BudgetPlan, meter: TokenMeter,
                       context_tokens: int = 0) -> BudgetedText:
