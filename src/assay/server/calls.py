@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from assay.errors import AssayError, ProviderTimeout
 from assay.pipeline.engine import ChatInput, Engine, StreamChunk
+from assay.pipeline.trace import new_trace_id
 from assay.pipeline.types import CompletionInput, CompletionResult
 from assay.types import Generation
 
@@ -24,11 +24,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def new_trace_id() -> str:
-    return uuid.uuid4().hex
-
-
 def with_trace_id(inp: CompletionInput) -> CompletionInput:
+    """``inp`` with a fresh trace id unless it already has one."""
     return inp if inp.trace_id else replace(inp, trace_id=new_trace_id())
 
 

@@ -14,14 +14,13 @@ is not part of any experiment.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 from fastapi import APIRouter, Request
 
 from assay.experiments.events import EventBatch, EventsAccepted
 from assay.experiments.runtime import STATE_KEY, ExperimentRuntime, RequestExperiments
 from assay.pipeline.types import CompletionInput
-from assay.server.calls import new_trace_id
+from assay.server.calls import with_trace_id
 
 router = APIRouter(prefix="/v1", tags=["experiments"])
 
@@ -58,7 +57,7 @@ def apply_experiments(request: Request, inp: CompletionInput, body_user: str | N
     runtime = runtime_of(request)
     if not runtime.settings.experiments:
         return inp
-    inp = inp if inp.trace_id else replace(inp, trace_id=new_trace_id())
+    inp = with_trace_id(inp)
     inp, assignments = runtime.assign(inp, user_of(request, body_user))
     if assignments:
         pending = _pending(request)
