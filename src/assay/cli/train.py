@@ -121,7 +121,7 @@ def nano(
     steps: Annotated[int | None, typer.Option(help="Override the recipe's optimizer steps.")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (the recipe uses 1).")] = 1,
     device: Annotated[str, typer.Option(help="'auto', 'cpu' or 'cuda'.")] = "auto",
-    max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget for pretraining.")] = 46,
+    max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget for pretraining.")] = 28,
     publish_only: Annotated[bool, typer.Option("--publish-only", help="Skip training; publish the finished run in --out.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
