@@ -85,6 +85,8 @@ def pretrain_cmd(
     device: Annotated[str, typer.Option(help="'auto' (CUDA when available), 'cpu' or 'cuda'.")] = "auto",
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")] = None,
     max_minutes: Annotated[float | None, typer.Option(help="Stop (checkpointed) after this many minutes.")] = None,
+    init_from: Annotated[Path | None, typer.Option(help="Start from this model folder's weights (continued "
+                                                         "pretraining) instead of random ones.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a small Llama from scratch with FIM; rerun the same command to resume after an interruption."""
@@ -100,7 +102,7 @@ def pretrain_cmd(
             seq_len=seq_len, batch_size=batch_size, grad_accum=grad_accum, max_steps=steps, lr=lr,
             warmup_steps=warmup, fim=FimConfig(rate=fim_rate), eval_interval=eval_every,
             checkpoint_interval=checkpoint_every, seed=seed, device=device, threads=threads,
-            max_minutes=max_minutes, progress=True)
+            max_minutes=max_minutes, progress=True, init_from=str(init_from) if init_from else None)
         result = pretrain(config)
     except AssayError as exc:
         raise _fail(exc) from None

@@ -87,6 +87,9 @@ class PretrainConfig:
     """Wall-clock budget; when it runs out the run checkpoints and exports what it has."""
     progress: bool = True
     """Show a rich progress bar on stderr."""
+    init_from: str | None = None
+    """A model folder to start from instead of random weights (continued pretraining). Its shape must
+    match ``model`` and its vocabulary the tokenizer's; optimizer and schedule start fresh."""
 
     def __post_init__(self) -> None:
         for name in ("seq_len", "batch_size", "grad_accum", "max_steps", "eval_interval", "checkpoint_interval",
@@ -246,6 +249,30 @@ def _autocast(device: str) -> Any:
     return contextlib.nullcontext()
 
 
+def _load_initial_weights(model: Any, folder: Path) -> None:
+    """Copy the weights of a saved model of the same shape into ``model`` (strict: every tensor must match)."""
+    from safetensors.torch import load_file
+
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise ConfigError(f"init_from: no *.safetensors weights in {folder}")
+    state: dict[str, Any] = {}
+    for f in files:
+        state.update(load_file(str(f)))
+    own = model.state_dict()
+    if model.config.tie_word_embeddings:
+        state.pop("lm_head.weight", None)
+        own.pop("lm_head.weight", None)
+    missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+    if missing or unexpected:
+        raise ConfigError(f"init_from: {folder} does not fit the model: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    for name, tensor in state.items():
+        if tuple(tensor.shape) != tuple(own[name].shape):
+            raise ConfigError(f"init_from: {name} has shape {tuple(tensor.shape)} in {folder}, "
+                              f"the model needs {tuple(own[name].shape)}")
+    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+
+
 def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None = None) -> PretrainResult:
     """Train (or resume) the run described by ``config``; see the module docstring for what it writes."""
     import numpy as np
@@ -266,7 +293,10 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
     train_docs, val_docs = split_documents(read_documents(config.data), config.val_fraction)
     if not val_docs:
         val_docs = train_docs[-1:]
-    model = build_model(config.model, eos_token_id=eos_id, pad_token_id=pad_id, seed=config.seed).to(device)
+    model = build_model(config.model, eos_token_id=eos_id, pad_token_id=pad_id, seed=config.seed)
+    if config.init_from:
+        _load_initial_weights(model, Path(config.init_from))
+    model = model.to(device)
     optimizer = _optimizer(model, config)
     schedule = {"warmup": config.warmup_steps, "total": config.max_steps, "min_ratio": config.min_lr_ratio}
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, **schedule))

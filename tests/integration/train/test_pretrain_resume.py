@@ -130,3 +130,26 @@ def test_output_directory_loads_with_transformers(setup) -> None:
     assert generated.shape[1] > ids.shape[1]
     training = json.loads((out / "training.json").read_text())
     assert training["steps"] == 24 and training["config"]["model"]["hidden_size"] == 32
+
+
+def test_init_from_continues_from_saved_weights(setup) -> None:
+    """Continued pretraining starts where the saved model ended: its first loss is far below a fresh start's."""
+    root, base = setup
+    first = replace(base, out_dir=str(root / "phase1"), max_steps=12)
+    pretrain(first)
+    fresh = read_metrics(root / "phase1")[0].loss
+    second = replace(base, out_dir=str(root / "phase2"), max_steps=2, init_from=str(root / "phase1" / "model"))
+    pretrain(second)
+    continued = read_metrics(root / "phase2")[0].loss
+    assert continued < fresh - 0.5
+
+
+def test_init_from_refuses_a_model_of_another_shape(setup) -> None:
+    root, base = setup
+    source = root / "phase1" / "model"
+    if not source.exists():
+        pretrain(replace(base, out_dir=str(root / "phase1"), max_steps=12))
+    wider = replace(base.model, hidden_size=64, intermediate_size=128)
+    config = replace(base, out_dir=str(root / "wider"), model=wider, max_steps=1, init_from=str(source))
+    with pytest.raises(ConfigError, match="init_from: .* has shape"):
+        pretrain(config)
