@@ -19,6 +19,7 @@ from assay.config import Settings
 from assay.errors import ConfigError
 from assay.pipeline.engine import Engine, StreamChunk
 from assay.pipeline.types import CompletionInput, CompletionResult, RequestOverrides
+from assay.specs.registry import get_spec
 
 GREEDY = RequestOverrides(max_tokens=24, temperature=0.0, time_budget_s=60.0)
 
@@ -79,10 +80,11 @@ async def test_prompt_counted_with_the_real_tokenizer_and_fits_the_context(engin
     trace = result.trace
     assert trace.budget["counted_with"] == "tokenizer"
     assert trace.budget["prefix_truncated"] is True
-    assert trace.prompt_tokens + 24 <= 1024
+    budget = get_spec("assay-nano").defaults.prompt_tokens
+    assert trace.prompt_tokens <= budget and trace.prompt_tokens + 24 <= 1024
     assert trace.prompt.startswith("<fim_prefix>value_")
     assert "\nresult = <fim_suffix>" in trace.prompt
-    assert result.usage.prompt_tokens > 500
+    assert result.usage.prompt_tokens > budget - 64, "the budget is used, not wasted"
 
 
 async def test_spec_that_disagrees_with_the_tokenizer_is_refused(tmp_path: Path) -> None:
