@@ -125,9 +125,11 @@ def nano(
     device: Annotated[str, typer.Option(help="'auto', 'cpu' or 'cuda'.")] = "auto",
     max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget for pretraining.")] = 28,
     publish_only: Annotated[bool, typer.Option("--publish-only", help="Skip training; publish the finished run in --out.")] = False,
+    evaluate: Annotated[bool, typer.Option(help="Score the published weights with `assay eval` for the model card.")] = True,
+    eval_limit: Annotated[int | None, typer.Option(help="Problems per evaluation task (default: all).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rerun the assay-nano recipe end to end: corpus, tokenizer, FIM pretraining, publish with a model card."""
+    """Rerun the assay-nano recipe end to end: corpus, tokenizer, FIM pretraining, evaluation, model card."""
     from dataclasses import replace
 
     from assay.train.nano import NanoConfig, publish, read_manifest, run_nano
@@ -147,6 +149,10 @@ def nano(
             summary = {"weights_dir": str(result.weights_dir), "corpus_files": result.corpus.files,
                        "corpus_bytes": result.corpus.bytes, "pretrain": asdict(result.pretrain),
                        "samples": result.samples}
+        if evaluate:
+            rows, scores = _evaluate_nano(Path(summary["weights_dir"]), out, limit=eval_limit)
+            publish(config, read_manifest(out), evaluation=rows)
+            summary["evaluation"] = scores
     except AssayError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -156,3 +162,44 @@ def nano(
     for key, text in summary["samples"].items():
         if not key.endswith(":seconds"):
             typer.echo(f"--- {key}\n{text}")
+
+
+NANO_EVAL_TASKS = ("humaneval-infilling-single-line", "humaneval-infilling-random-span-light")
+"""Fill-in-the-middle benchmarks the model card reports (single-line: 1,033 tasks; random-span-light: 164)."""
+
+
+def _evaluate_nano(weights: Path, out: Path, *, limit: int | None) -> tuple[list[str], dict[str, Any]]:
+    """Score ``weights`` through the production pipeline; Markdown rows for the card and the raw scores.
+
+    Runs go to a database named after the weights' hash, so cached generations of other weights are never
+    reused.
+    """
+    import asyncio
+    import hashlib
+
+    from assay.config import ModelConfig, Settings
+    from assay.eval.generate import PipelineGenerator
+    from assay.eval.runner import EvalOptions, run_eval
+    from assay.eval.store import RunStore
+    from assay.eval.tasks.registry import get_task
+
+    digest = hashlib.sha256((weights / "model.safetensors").read_bytes()).hexdigest()[:12]
+    settings = Settings(models=[ModelConfig(name="assay-nano", aliases=["nano"], provider="local",
+                                            path=str(weights), spec="assay-nano")])
+    store = RunStore(f"sqlite:///{(out / f'eval-{digest}.db').resolve()}")
+    rows: list[str] = []
+    scores: dict[str, Any] = {}
+    try:
+        for name in NANO_EVAL_TASKS:
+            _err.print(f"[bold]evaluating assay-nano on {name}[/]")
+            result = asyncio.run(run_eval(get_task(name), PipelineGenerator(settings), store,
+                                          options=EvalOptions(limit=limit, ks=(1,), workers=2)))
+            scores[name] = result.as_dict()
+            for metric in ("pass@1", "em_first_line", "edit_similarity"):
+                if (est := result.scores.get(metric)) is not None:
+                    low, high = est.ci95
+                    rows.append(f"| {name} | {result.problems} | {metric} | {est.mean:.3f} | "
+                                f"[{max(low, 0.0):.3f}, {high:.3f}] |")
+    finally:
+        store.close()
+    return rows, scores

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,14 @@ class NanoConfig:
     """One thread: the recipe is meant to run beside other work on a small machine; None uses all cores."""
     device: str = "auto"
     max_minutes: float | None = 28
+    continue_steps: int = 1250
+    """Phase 2, continued pretraining from phase 1's model (0 skips it): another pass over the corpus in a new
+    order, with 4k-token steps at half the rate, on two threads once the machine was free (~30 minutes)."""
+    continue_lr: float = 5e-4
+    continue_batch_size: int = 8
+    continue_seed: int = 1338
+    continue_threads: int | None = 2
+    continue_max_minutes: float | None = 32
     go_max_bytes: int = 3_000_000
     ruby_max_bytes: int = 2_000_000
     progress: bool = True
@@ -76,6 +84,19 @@ class NanoConfig:
             eval_interval=self.eval_interval, checkpoint_interval=self.checkpoint_interval,
             log_interval=self.log_interval, eval_rows=32, val_fraction=0.02, seed=self.seed, threads=self.threads,
             device=self.device, max_minutes=self.max_minutes, progress=self.progress)
+
+
+    def continue_config(self) -> PretrainConfig:
+        """Phase 2: the same data and model, started from phase 1's weights with a fresh optimizer and schedule."""
+        return replace(self.pretrain_config(), out_dir=str(self.root / "phase2"),
+                       init_from=str(self.root / "pretrain" / "model"), max_steps=self.continue_steps,
+                       lr=self.continue_lr, batch_size=self.continue_batch_size, seed=self.continue_seed,
+                       threads=self.continue_threads, max_minutes=self.continue_max_minutes,
+                       checkpoint_interval=50)
+
+    def final_run(self) -> Path:
+        """The run folder whose ``model/`` is published: phase 2's when the recipe has one."""
+        return self.root / ("phase2" if self.continue_steps else "pretrain")
 
 
 @dataclass(frozen=True)
@@ -118,9 +139,18 @@ def build_tokenizer(config: NanoConfig) -> Path:
     return out
 
 
-def publish(config: NanoConfig, corpus: CorpusReport, result: PretrainResult | None = None) -> tuple[Path, dict[str, str]]:
+def _phase_line(name: str, training_json: Path) -> str:
+    t = json.loads(training_json.read_text())
+    c = t["config"]
+    step_tokens = c["batch_size"] * c["grad_accum"] * c["seq_len"]
+    return (f"phase {name}: {t['steps']} steps x {step_tokens:,} tokens, lr {c['lr']}, seed {c['seed']}, "
+            f"{c.get('threads') or 'all'} thread(s), {t['elapsed_s'] / 60:.1f} min, val loss {t['val_loss']:.3f}")
+
+
+def publish(config: NanoConfig, corpus: CorpusReport, result: PretrainResult | None = None, *,
+            evaluation: list[str] | None = None) -> tuple[Path, dict[str, str]]:
     """Copy the trained model into ``weights_dir`` and write its model card; returns (dir, sample completions)."""
-    source = config.root / "pretrain" / "model"
+    source = config.final_run() / "model"
     missing = [name for name in PUBLISHED_FILES if not (source / name).is_file()]
     if missing:
         raise ConfigError(f"{source} lacks {', '.join(missing)}; run the pretrain stage to the end first")
@@ -131,10 +161,17 @@ def publish(config: NanoConfig, corpus: CorpusReport, result: PretrainResult | N
     for name in PUBLISHED_FILES:
         shutil.copyfile(source / name, dest / name)
     training: dict[str, Any] = json.loads((source / "training.json").read_text())
+    phases = [_phase_line("1", config.root / "pretrain" / "model" / "training.json")]
+    if config.continue_steps:
+        phases.append(_phase_line("2 (continued from phase 1)", source / "training.json"))
+        first = json.loads((config.root / "pretrain" / "model" / "training.json").read_text())
+        training = {**training, "steps": first["steps"] + training["steps"],
+                    "tokens_seen": first["tokens_seen"] + training["tokens_seen"],
+                    "elapsed_s": first["elapsed_s"] + training["elapsed_s"]}
     samples = sample_completions(dest)
-    write_model_card(dest / "README.md", CardFacts.collect(config_dict=asdict(config), training=training,
-                                                          corpus=corpus, samples=samples,
-                                                          metrics_path=config.root / "pretrain" / "metrics.jsonl"))
+    facts = CardFacts.collect(config_dict=asdict(config), training=training, corpus=corpus, samples=samples,
+                              metrics_path=config.final_run() / "metrics.jsonl")
+    write_model_card(dest / "README.md", replace(facts, phases=phases, evaluation=evaluation or []))
     return dest, samples
 
 
@@ -149,6 +186,10 @@ def run_nano(config: NanoConfig = NanoConfig(), *, on_stage: Callable[[str], Non
     say("pretrain: training (resumes from runs/.../pretrain/checkpoint when present)")
     result = pretrain(config.pretrain_config())
     say(f"pretrain: {result.steps} steps, val loss {result.val_loss}")
+    if config.continue_steps:
+        say("pretrain phase 2: continued pretraining from phase 1's model")
+        result = pretrain(config.continue_config())
+        say(f"pretrain phase 2: {result.steps} steps, val loss {result.val_loss}")
     weights, samples = publish(config, corpus, result)
     say(f"published: {weights}")
     return NanoResult(weights, corpus, result, samples)

@@ -70,6 +70,10 @@ class CardFacts:
     samples: dict[str, str]
     val_curve: list[tuple[int, float]] = field(default_factory=list)
     date: str = ""
+    phases: list[str] = field(default_factory=list)
+    """One line per training phase (steps, tokens a step, rate, seed, time, validation loss)."""
+    evaluation: list[str] = field(default_factory=list)
+    """Markdown table rows of benchmark scores with 95% CIs, from ``assay eval`` (written by the CLI)."""
 
     @classmethod
     def collect(cls, *, config_dict: dict[str, Any], training: dict[str, Any], corpus: CorpusReport,
@@ -93,6 +97,16 @@ class CardFacts:
 
 def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
+
+
+def _evaluation(rows: list[str]) -> str:
+    if not rows:
+        return ("No benchmark scores recorded for these weights yet: `assay train nano` records them after "
+                "training (`assay eval TASK --model nano --json`).")
+    return ("Scored by `assay eval` through the production pipeline (`assay serve`'s prompt budget, FIM "
+            "template and post-processing), greedy, in the bubblewrap sandbox; 95 % CIs clustered on the "
+            "source problem.\n\n| Task | Problems | Metric | Score | 95 % CI |\n|---|---|---|---|---|\n"
+            + "\n".join(rows))
 
 
 def write_model_card(path: Path, f: CardFacts) -> None:
@@ -134,7 +148,9 @@ code model; `assay serve`'s stop sequences and post-processing trim its output.
 | Hardware | {f.hardware}, {f.device}, fp32, torch {f.torch_version} |
 | Date | {f.date} |
 
-Validation loss by step: {curve}
+Validation loss by step (last phase): {curve}
+
+{chr(10).join("- " + p for p in f.phases)}
 
 ## Data and licenses
 
@@ -159,8 +175,7 @@ Prompts:
 
 ## Evaluation
 
-Benchmark scores with confidence intervals from assay's evaluation pillar are not yet recorded here;
-run `assay eval` against `builtin:assay-nano` to produce them.
+{_evaluation(f.evaluation)}
 
 ## Reproduce
 
