@@ -6,7 +6,9 @@
 # decontamination. Work files (corpus, tokenizer, checkpoints) go to runs/nano/; rerunning after an
 # interruption resumes pretraining from its last checkpoint.
 #
-# The shipped weights were trained exactly like this on a busy, shared 2-core machine. On a machine of
+# The shipped weights were trained exactly like this on a shared 2-core machine: phase 1 on one thread
+# beside other work, phase 2 (continued pretraining from phase 1) on two threads, then `assay eval`
+# scores for the model card. On a machine of
 # your own, drop `nice` and OMP_NUM_THREADS and pass e.g. `--threads 8 --steps 2000 --max-minutes 240`
 # for a better model; with CUDA the same command trains in bf16 autocast.
 set -euo pipefail
