@@ -72,6 +72,7 @@ class ModelDefaults(_Strict):
     top_p: float | None = None
     time_budget_s: float | None = None
     stop: list[str] | None = None
+    repetition_penalty: float | None = Field(None, ge=1.0, le=2.0)
 
 
 class ModelCost(_Strict):

@@ -48,6 +48,9 @@ class GenerateParams:
     time_budget_s: float | None = None
     """Wall-clock budget for decoding; a provider stops and reports ``FinishReason.TIME`` when it runs out."""
     seed: int | None = None
+    repetition_penalty: float = 1.0
+    """CTRL-style penalty on tokens already in the prompt or the output (1.0 = off); honoured by local models,
+    where small ones otherwise fall into loops."""
 
 
 @dataclass(frozen=True)

@@ -70,4 +70,5 @@ def build_params(overrides: RequestOverrides, model: ModelConfig, spec: ModelSpe
         n=overrides.n,
         time_budget_s=time_budget,
         seed=overrides.seed,
+        repetition_penalty=_first(cfg.repetition_penalty, spec.defaults.repetition_penalty),
     )

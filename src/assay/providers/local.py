@@ -163,6 +163,8 @@ class LocalProvider(Provider):
             kwargs = {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "top_k": 0}
             if params.seed is not None:
                 set_seed(params.seed + index)
+        if params.repetition_penalty != 1.0:
+            kwargs["repetition_penalty"] = params.repetition_penalty
         inputs = torch.tensor([ids], device=self.device)
         with torch.inference_mode():
             out = self.model.generate(

@@ -185,3 +185,19 @@ async def test_unusable_device_is_a_config_error(tiny_model_dir: Path) -> None:
     provider = create_provider(ModelConfig(name="dev", provider="local", path=str(tiny_model_dir), device="no-such-device"))
     with pytest.raises(ConfigError, match="model 'dev': cannot use device 'no-such-device'"):
         await provider.start()
+
+
+async def test_repetition_penalty_changes_greedy_output(tiny_model_dir) -> None:
+    """The penalty reaches transformers' decoding: a looping greedy output changes under it."""
+    from assay.config import ModelConfig
+    from assay.providers.registry import create_provider
+    from assay.types import EngineRequest, GenerateParams
+
+    provider = create_provider(ModelConfig(name="tiny", provider="local", path=str(tiny_model_dir), spec="assay-nano"))
+    await provider.start()
+    prompt = "def hello_world():\n    print('hello world')\n    return 0\n" * 3
+    plain = await provider.generate(EngineRequest(GenerateParams(max_tokens=24), prompt=prompt))
+    penalised = await provider.generate(EngineRequest(GenerateParams(max_tokens=24, repetition_penalty=2.0),
+                                                      prompt=prompt))
+    assert plain.choices[0].text != penalised.choices[0].text
+    await provider.close()

@@ -58,3 +58,10 @@ def test_out_of_range_values_name_the_field(overrides: RequestOverrides, field: 
     assert err.value.field == field
     assert err.value.status_code == 422
     assert "\n" not in err.value.message
+
+
+def test_repetition_penalty_comes_from_the_spec_unless_the_model_config_sets_one() -> None:
+    assert SPEC.defaults.repetition_penalty > 1.0, "assay-nano loops without a penalty"
+    assert build_params(RequestOverrides(), model(), SPEC).repetition_penalty == SPEC.defaults.repetition_penalty
+    assert build_params(RequestOverrides(), model(repetition_penalty=1.0), SPEC).repetition_penalty == 1.0
+    assert build_params(RequestOverrides(), model(), get_spec("starcoder")).repetition_penalty == 1.0
