@@ -171,8 +171,8 @@ NANO_EVAL_TASKS = ("humaneval-infilling-single-line", "humaneval-infilling-rando
 def _evaluate_nano(weights: Path, out: Path, *, limit: int | None) -> tuple[list[str], dict[str, Any]]:
     """Score ``weights`` through the production pipeline; Markdown rows for the card and the raw scores.
 
-    Runs go to a database named after the weights' hash, so cached generations of other weights are never
-    reused.
+    Runs go to a database named after a hash of the weights and the spec, so cached generations of other
+    weights or decoding settings are never reused.
     """
     import asyncio
     import hashlib
@@ -182,8 +182,11 @@ def _evaluate_nano(weights: Path, out: Path, *, limit: int | None) -> tuple[list
     from assay.eval.runner import EvalOptions, run_eval
     from assay.eval.store import RunStore
     from assay.eval.tasks.registry import get_task
+    from assay.specs.registry import get_spec
 
-    digest = hashlib.sha256((weights / "model.safetensors").read_bytes()).hexdigest()[:12]
+    # Weights and the spec's decoding defaults both change what the pipeline generates.
+    digest = hashlib.sha256((weights / "model.safetensors").read_bytes()
+                            + get_spec("assay-nano").model_dump_json().encode()).hexdigest()[:12]
     settings = Settings(models=[ModelConfig(name="assay-nano", aliases=["nano"], provider="local",
                                             path=str(weights), spec="assay-nano")])
     store = RunStore(f"sqlite:///{(out / f'eval-{digest}.db').resolve()}")
