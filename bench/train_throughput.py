@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sysconfig
 import tempfile
@@ -135,7 +136,7 @@ def main() -> None:
                   "timed_steps": args.steps - args.warmup, "device": "cpu", "dtype": "float32",
                   "threads": args.threads},
         "machine": {"cpu": cpu_name(), "python": platform.python_version(),
-                    "torch": torch.__version__, "note": "shared 2-core machine; other jobs were running"},
+                    "torch": torch.__version__, "load_average_1m": round(os.getloadavg()[0], 2)},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
