@@ -119,8 +119,9 @@ MARGIN_TOKENS = 4
 
 
 def window_tokens(spec: ModelSpec, max_tokens: int) -> int:
-    """The prompt budget: ``spec.defaults.prompt_tokens``, else the context length minus ``max_tokens``."""
-    return spec.defaults.prompt_tokens or spec.context_length - max_tokens
+    """The prompt budget: the context length minus ``max_tokens``, capped by ``spec.defaults.prompt_tokens``."""
+    room = spec.context_length - max_tokens
+    return min(spec.defaults.prompt_tokens, room) if spec.defaults.prompt_tokens else room
 
 
 def plan_budget(spec: ModelSpec, max_tokens: int, template_tokens: int = 0) -> BudgetPlan:

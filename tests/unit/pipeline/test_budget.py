@@ -78,7 +78,8 @@ def test_estimate_without_tokenizer() -> None:
 def test_plan_uses_spec_shares() -> None:
     spec = get_spec("assay-nano")
     plan = plan_budget(spec, max_tokens=24, template_tokens=3)
-    assert plan.total == spec.context_length - 24 - 3
+    assert spec.defaults.prompt_tokens is not None
+    assert plan.total == min(spec.defaults.prompt_tokens, spec.context_length - 24) - 3
     assert plan.suffix == int(plan.total * spec.defaults.suffix_share)
     assert plan.context == int(plan.total * spec.defaults.context_share)
 
@@ -110,3 +111,10 @@ def test_short_prefix_leaves_room_to_the_suffix(meter: TokenMeter) -> None:
     assert fitted.prefix == "x = 1\n"
     assert fitted.suffix_tokens > plan.suffix
     assert fitted.prefix_tokens + fitted.suffix_tokens <= plan.total
+
+
+def test_prompt_budget_never_crowds_out_the_new_tokens() -> None:
+    """A spec's prompt budget is a cap: prompt plus new tokens still fit the context length."""
+    spec = get_spec("assay-nano")
+    assert plan_budget(spec, max_tokens=48).total == spec.defaults.prompt_tokens
+    assert plan_budget(spec, max_tokens=900).total == spec.context_length - 900
