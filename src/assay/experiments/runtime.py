@@ -172,7 +172,9 @@ class ExposureMiddleware:
             if pending is not None and (pending.assignments or pending.telemetry):
                 latency_ms = (time.perf_counter() - start) * 1000
                 trace = self.engine.trace(pending.trace_id) if pending.trace_id else None
-                await self._record(pending, self.runtime.exposures(pending, latency_ms, status, trace))
+                # Shielded: a client that closes its stream right after the last byte cancels this task,
+                # and the exposure must still be written.
+                await asyncio.shield(self._record(pending, self.runtime.exposures(pending, latency_ms, status, trace)))
 
     async def _record(self, pending: RequestExperiments, exposures: list[Exposure]) -> None:
         store = self.runtime
