@@ -27,6 +27,7 @@ from typing import Any
 
 from assay.errors import ConfigError
 from assay.specs.registry import get_spec, match_spec
+from assay.train.pretrain import resolve_device
 
 LORA_INFO = "assay_lora.json"
 
@@ -85,14 +86,6 @@ class LoraResult:
 
 StepHook = Callable[[int, float], None]
 """Called as ``hook(step, loss)`` after each optimisation step."""
-
-
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def _fim_tokens(options: LoraOptions, tokenizer: Any) -> Any | None:
