@@ -32,6 +32,7 @@ Example::
     experiments:                        # online A/B tests of completions, one arm per user
       - name: qwen-vs-nano
         salt: "2026-03"                 # hashed with the user id; a new salt reshuffles users
+        targets: [code_completions]     # default; also code_generations, infill, features (+ features: [explain_code])
         arms:                           # the first arm is the control; its index is GitLab's variant
           - {name: control, model: nano}
           - {name: treatment, model: qwen, weight: 1, pipeline: {max_context_snippets: 2}}
@@ -228,6 +229,9 @@ class ExperimentArm(_Strict):
     prompt_cost_per_1k: float = Field(default=0.0, ge=0)
     """Cost estimate per 1,000 prompt tokens (any one currency unit), recorded per request for the cost guardrail."""
     completion_cost_per_1k: float = Field(default=0.0, ge=0)
+    prompt_version: str | None = Field(default=None, min_length=1, max_length=100)
+    """For the ``features`` target: the prompt version constraint this arm renders (``1.0.0``, ``^2.0.0``),
+    in place of the request's ``prompt_version``; checked against the prompt registry at start."""
 
     @property
     def price(self) -> ModelCost:
@@ -246,13 +250,23 @@ class ExperimentGuardrails(_Strict):
     """Tolerated relative increase of cost per user."""
 
 
+ExperimentTarget = Literal["code_completions", "code_generations", "infill", "features"]
+"""What an experiment applies to: code completions (GitLab v2/v3/v4 completions, OpenAI ``/v1/completions``),
+code generations (``/v2/code/generations``, v3/v4 generation components), llama.cpp ``/infill``, or the
+generative features (``/v1/chat/{invokable}``, ``/v1/prompts/{id}``, OpenAI ``model: "feature:<id>"``)."""
+
+
 class ExperimentConfig(_Strict):
-    """An online A/B experiment on code completions, randomised per user (see ``assay.experiments``)."""
+    """An online A/B experiment on suggestions, randomised per user (see ``assay.experiments``)."""
 
     name: str = Field(min_length=1, max_length=100)
     salt: str = Field(min_length=1)
     """Hashed with the user id to pick the arm; changing it reshuffles users."""
     unit: Literal["user"] = "user"
+    targets: list[ExperimentTarget] = Field(default_factory=lambda: ["code_completions"], min_length=1)
+    features: list[str] = Field(default_factory=list)
+    """With the ``features`` target: the prompt features it covers (``explain_code``, ...); empty: every
+    feature. Names are checked against the prompt registry when the gateway starts."""
     arms: list[ExperimentArm] = Field(min_length=2)
     guardrails: ExperimentGuardrails = ExperimentGuardrails()
     status: Literal["running", "stopped"] = "running"
@@ -267,6 +281,12 @@ class ExperimentConfig(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"arm names must be unique; repeated: {', '.join(dupes)}")
+        if "features" not in self.targets:
+            if self.features:
+                raise ValueError("features is set but targets does not include 'features'")
+            versioned = [a.name for a in self.arms if a.prompt_version is not None]
+            if versioned:
+                raise ValueError(f"arms {', '.join(versioned)} set prompt_version but targets does not include 'features'")
         return self
 
 
