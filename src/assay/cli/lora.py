@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from assay.cli.train import PrecisionOpt
 from assay.errors import AssayError
 
 
@@ -27,6 +28,7 @@ def lora_command(
     target: Annotated[list[str] | None, typer.Option("--target", help="Module names to adapt (repeatable).")] = None,
     fim_rate: Annotated[float, typer.Option(help="Share of documents turned into FIM examples.")] = 0.5,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: PrecisionOpt = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -40,7 +42,8 @@ def lora_command(
     try:
         options = LoraOptions(base=base, data=data, out=out, spec=spec, fim_rate=fim_rate, rank=rank, alpha=alpha,
                               dropout=dropout, target_modules=tuple(target or ()), steps=steps,
-                              batch_size=batch_size, seq_len=seq_len, lr=lr, merge=merge, seed=seed, device=device)
+                              batch_size=batch_size, seq_len=seq_len, lr=lr, merge=merge, seed=seed, device=device,
+                              precision=precision)
         with Progress(TextColumn("lora"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                       TimeRemainingColumn(), console=err, transient=True, disable=as_json) as bar:
             task = bar.add_task("lora", total=steps, loss="-")
@@ -53,11 +56,12 @@ def lora_command(
     summary = {"out": str(result.out), "adapter_dir": str(result.adapter_dir), "merged": result.merged,
                "fim": result.fim, "steps": len(result.losses), "first_loss": first, "last_loss": last,
                "val_loss_before": result.val_loss_before, "val_loss_after": result.val_loss_after,
-               "trainable_parameters": result.trainable_parameters, "train_tokens": result.train_tokens}
+               "trainable_parameters": result.trainable_parameters, "train_tokens": result.train_tokens,
+               "device": result.device, "precision": result.precision}
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    typer.echo(f"loss {first:.3f} → {last:.3f} over {len(result.losses)} steps"
+    typer.echo(f"loss {first:.3f} → {last:.3f} over {len(result.losses)} steps on {result.device} ({result.precision})"
                f" ({'FIM' if result.fim else 'plain causal LM'} data, {result.trainable_parameters} trainable parameters)")
     if result.val_loss_before is not None:
         typer.echo(f"validation loss {result.val_loss_before:.3f} → {result.val_loss_after:.3f}")

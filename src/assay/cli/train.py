@@ -17,6 +17,8 @@ train_app = typer.Typer(name="train", help="Train tokenizers and small code mode
 _err = Console(stderr=True, soft_wrap=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (progress stays on stderr).")]
+PrecisionOpt = Annotated[str, typer.Option(help="'auto' (bf16 autocast on a bf16-capable GPU, else fp32), 'fp32', "
+                                                "or 'bf16' (autocast on any device; weights stay fp32).")]
 
 
 @train_app.callback()
@@ -83,6 +85,7 @@ def pretrain_cmd(
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 50,
     seed: Annotated[int, typer.Option(help="Seed of initialisation, data order and FIM.")] = 1337,
     device: Annotated[str, typer.Option(help="'auto' (CUDA when available), 'cpu' or 'cuda'.")] = "auto",
+    precision: PrecisionOpt = "auto",
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")] = None,
     max_minutes: Annotated[float | None, typer.Option(help="Stop (checkpointed) after this many minutes.")] = None,
     init_from: Annotated[Path | None, typer.Option(help="Start from this model folder's weights (continued "
@@ -101,7 +104,7 @@ def pretrain_cmd(
                               intermediate_size=intermediate, context_length=context),
             seq_len=seq_len, batch_size=batch_size, grad_accum=grad_accum, max_steps=steps, lr=lr,
             warmup_steps=warmup, fim=FimConfig(rate=fim_rate), eval_interval=eval_every,
-            checkpoint_interval=checkpoint_every, seed=seed, device=device, threads=threads,
+            checkpoint_interval=checkpoint_every, seed=seed, device=device, precision=precision, threads=threads,
             max_minutes=max_minutes, progress=True, init_from=str(init_from) if init_from else None)
         result = pretrain(config)
     except AssayError as exc:
@@ -111,7 +114,7 @@ def pretrain_cmd(
         return
     resumed = f" (resumed at step {result.resumed_from_step})" if result.resumed_from_step is not None else ""
     typer.echo(f"trained {result.steps} steps{resumed}, {result.tokens_seen:,} tokens, {result.parameters:,} "
-               f"parameters on {result.device}; val loss {result.val_loss} -> {result.model_dir}")
+               f"parameters on {result.device} ({result.precision}); val loss {result.val_loss} -> {result.model_dir}")
 
 
 @train_app.command("nano")
@@ -123,6 +126,7 @@ def nano(
     steps: Annotated[int | None, typer.Option(help="Override the recipe's optimizer steps.")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (the recipe uses 1).")] = 1,
     device: Annotated[str, typer.Option(help="'auto', 'cpu' or 'cuda'.")] = "auto",
+    precision: PrecisionOpt = "auto",
     max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget for pretraining.")] = 28,
     publish_only: Annotated[bool, typer.Option("--publish-only", help="Skip training; publish the finished run in --out.")] = False,
     evaluate: Annotated[bool, typer.Option(help="Score the published weights with `assay eval` for the model card.")] = True,
@@ -135,7 +139,7 @@ def nano(
     from assay.train.nano import NanoConfig, publish, read_manifest, run_nano
 
     config = NanoConfig(out_dir=str(out), benchmarks=str(benchmarks), threads=threads, device=device,
-                        max_minutes=max_minutes, progress=not as_json)
+                        precision=precision, max_minutes=max_minutes, progress=not as_json)
     if weights is not None:
         config = replace(config, weights_dir=str(weights))
     if steps is not None:

@@ -3,7 +3,9 @@
 A checkpoint holds the model and optimizer and scheduler states, the Python/NumPy/torch RNG states,
 the step, the data position (epoch and row cursor), tokens seen, elapsed time and the resolved config.
 It is written to a temporary file and renamed into place, so a run killed mid-save leaves the
-previous checkpoint intact.
+previous checkpoint intact. Tensors load onto the CPU and move to wherever the resumed run computes, so
+a run checkpointed on a GPU resumes on a CPU and the other way round (CUDA RNG states are restored for
+the devices both machines have). Weights and optimizer state are float32 under every precision.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        for index, cuda_state in enumerate(state["cuda"][: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(cuda_state, index)
 
 
 def save_checkpoint(directory: Path, *, model: Any, optimizer: Any, scheduler: Any, state: TrainState,

@@ -27,7 +27,7 @@ from typing import Any
 
 from assay.errors import ConfigError
 from assay.specs.registry import get_spec, match_spec
-from assay.train.pretrain import resolve_device
+from assay.train.precision import Placement, resolve_placement
 
 LORA_INFO = "assay_lora.json"
 
@@ -56,6 +56,9 @@ class LoraOptions:
     seed: int = 0
     device: str = "auto"
     """``auto`` picks CUDA when available, else CPU."""
+    precision: str = "auto"
+    """``auto``, ``fp32`` or ``bf16`` (see ``assay.train.precision``): under bf16 the base weights are loaded
+    in bfloat16 and the forward pass autocasts; the adapter and its optimizer state stay float32."""
     eval_batches: int = 4
 
     def __post_init__(self) -> None:
@@ -82,6 +85,8 @@ class LoraResult:
     train_tokens: int
     val_loss_before: float | None = None
     val_loss_after: float | None = None
+    device: str = "cpu"
+    precision: str = "fp32"
 
 
 StepHook = Callable[[int, float], None]
@@ -137,20 +142,32 @@ def pack_tokens(texts: Iterator[str], tokenizer: Any, seq_len: int, max_windows:
     return windows
 
 
-def _load_base(base: str, device: str) -> tuple[Any, Any]:
-    """Float32 on CPU; bfloat16 base weights on a GPU that supports it (peft keeps the adapter in float32)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _load_base(base: str, dtype: str) -> Any:
+    from transformers import AutoModelForCausalLM
 
-    dtype = "float32"
-    if device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
-        dtype = "bfloat16"
     try:
-        tokenizer = AutoTokenizer.from_pretrained(base)
-        model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
+        return AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
     except OSError as exc:
         raise ConfigError(f"cannot load base model '{base}': {str(exc).splitlines()[0]}") from None
-    return model.to(device), tokenizer
+
+
+def _load_tokenizer(base: str) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(base)
+    except OSError as exc:
+        raise ConfigError(f"cannot load the tokenizer of '{base}': {str(exc).splitlines()[0]}") from None
+
+
+def _merged(model: Any, options: LoraOptions, adapter_dir: Path, placement: Placement) -> Any:
+    """The base with the adapter merged in. After bf16 training the adapter is merged into the base's stored
+    weights (reloaded on the CPU), not into the bf16 copy that training used, so no precision is lost."""
+    if placement.precision == "fp32":
+        return model.merge_and_unload()
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(_load_base(options.base, "auto"), adapter_dir).merge_and_unload()
 
 
 def _peft_model(model: Any, options: LoraOptions) -> Any:
@@ -168,11 +185,12 @@ def _peft_model(model: Any, options: LoraOptions) -> Any:
         return get_peft_model(model, config("all-linear"))
 
 
-def _loss(model: Any, batch: Any) -> Any:
-    return model(input_ids=batch, labels=batch).loss
+def _loss(model: Any, batch: Any, placement: Placement) -> Any:
+    with placement.autocast():
+        return model(input_ids=batch, labels=batch).loss
 
 
-def _eval_loss(model: Any, windows: list[list[int]], options: LoraOptions, device: str) -> float | None:
+def _eval_loss(model: Any, windows: list[list[int]], options: LoraOptions, placement: Placement) -> float | None:
     import torch
 
     if not windows:
@@ -181,8 +199,8 @@ def _eval_loss(model: Any, windows: list[list[int]], options: LoraOptions, devic
     losses = []
     with torch.no_grad():
         for i in range(0, len(windows), options.batch_size):
-            batch = torch.tensor(windows[i:i + options.batch_size], device=device)
-            losses.append(float(_loss(model, batch)))
+            batch = torch.tensor(windows[i:i + options.batch_size], device=placement.device)
+            losses.append(float(_loss(model, batch, placement)))
     model.train()
     return sum(losses) / len(losses)
 
@@ -195,8 +213,10 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
         raise ConfigError(f"training data {options.data} does not exist")
     torch.manual_seed(options.seed)
     rng = random.Random(options.seed)
-    device = resolve_device(options.device)
-    model, tokenizer = _load_base(options.base, device)
+    placement = resolve_placement(options.device, options.precision)
+    device = placement.device
+    tokenizer = _load_tokenizer(options.base)
+    model = _load_base(options.base, "bfloat16" if placement.precision == "bf16" else "float32").to(device)
     fim_tokens = _fim_tokens(options, tokenizer)
 
     needed = options.steps * options.batch_size
@@ -210,7 +230,7 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
 
     model = _peft_model(model, options)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    val_before = _eval_loss(model, val, options, device)
+    val_before = _eval_loss(model, val, options, placement)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=options.lr,
                                   weight_decay=0.0)
 
@@ -231,7 +251,7 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
             order.extend(fresh * max(1, math.ceil(options.batch_size / len(fresh))))
         idx, order = order[:options.batch_size], order[options.batch_size:]
         batch = torch.tensor([train[i] for i in idx], device=device)
-        loss = _loss(model, batch)
+        loss = _loss(model, batch, placement)
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
         optimizer.step()
@@ -240,7 +260,7 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
         losses.append(loss.item())
         if on_step is not None:
             on_step(step + 1, losses[-1])
-    val_after = _eval_loss(model, val, options, device)
+    val_after = _eval_loss(model, val, options, placement)
 
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
@@ -249,13 +269,13 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
     tokenizer.save_pretrained(adapter_dir)
     _point_adapter_at_base(adapter_dir, options.base)
     if options.merge:
-        merged = model.merge_and_unload()
+        merged = _merged(model, options, adapter_dir, placement)
         merged.save_pretrained(out, safe_serialization=True)
         tokenizer.save_pretrained(out)
     result = LoraResult(out=out, adapter_dir=adapter_dir, merged=options.merge, losses=tuple(losses),
                         fim=fim_tokens is not None, trainable_parameters=trainable,
                         train_tokens=len(train) * options.seq_len, val_loss_before=val_before,
-                        val_loss_after=val_after)
+                        val_loss_after=val_after, device=device, precision=placement.precision)
     info = asdict(result) | {"options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}}
     info["out"], info["adapter_dir"] = str(out), str(adapter_dir)
     info["spec"] = options.spec or (s.family if (s := match_spec(options.base)) else None)

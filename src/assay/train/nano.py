@@ -59,6 +59,8 @@ class NanoConfig:
     threads: int | None = 1
     """One thread: the recipe is meant to run beside other work on a small machine; None uses all cores."""
     device: str = "auto"
+    precision: str = "auto"
+    """``auto``: bf16 autocast on a bf16-capable GPU, fp32 on CPU (see ``assay.train.precision``)."""
     max_minutes: float | None = 28
     continue_steps: int = 1250
     """Phase 2, continued pretraining from phase 1's model (0 skips it): another pass over the corpus in a new
@@ -83,7 +85,7 @@ class NanoConfig:
             grad_accum=self.grad_accum, max_steps=self.max_steps, lr=self.lr, warmup_steps=self.warmup_steps,
             eval_interval=self.eval_interval, checkpoint_interval=self.checkpoint_interval,
             log_interval=self.log_interval, eval_rows=32, val_fraction=0.02, seed=self.seed, threads=self.threads,
-            device=self.device, max_minutes=self.max_minutes, progress=self.progress)
+            device=self.device, precision=self.precision, max_minutes=self.max_minutes, progress=self.progress)
 
 
     def continue_config(self) -> PretrainConfig:

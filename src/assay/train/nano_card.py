@@ -74,6 +74,8 @@ class CardFacts:
     """One line per training phase (steps, tokens a step, rate, seed, time, validation loss)."""
     evaluation: list[str] = field(default_factory=list)
     """Markdown table rows of benchmark scores with 95% CIs, from ``assay eval`` (written by the CLI)."""
+    precision: str = "fp32"
+    """``fp32`` or ``bf16`` (autocast, fp32 weights): the precision the (last phase's) training computed in."""
 
     @classmethod
     def collect(cls, *, config_dict: dict[str, Any], training: dict[str, Any], corpus: CorpusReport,
@@ -89,14 +91,19 @@ class CardFacts:
         threads = training["config"].get("threads")
         device = training["device"]
         hardware = (f"{_cpu_name()}, {threads or os.cpu_count()} thread(s) (machine shared with other jobs)"
-                    if device == "cpu" else f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else device}")
+                    if device == "cpu" else training.get("gpu") or device)
         return cls(training["parameters"], training["steps"], training["tokens_seen"], training["train_loss"],
                    training["val_loss"], training["elapsed_s"], device, hardware, torch.__version__,
-                   training["config"], corpus, samples, curve, datetime.now(UTC).strftime("%Y-%m-%d"))
+                   training["config"], corpus, samples, curve, datetime.now(UTC).strftime("%Y-%m-%d"),
+                   precision=training.get("precision", "fp32"))
 
 
 def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
+
+
+def _precision(precision: str) -> str:
+    return "bf16 autocast (fp32 weights)" if precision == "bf16" else "fp32"
 
 
 def _evaluation(rows: list[str]) -> str:
@@ -145,7 +152,7 @@ code model; `assay serve`'s stop sequences and post-processing trim its output.
 | Final train loss | {_fmt(f.train_loss)} |
 | Final validation loss | {_fmt(f.val_loss)} (nats/token on held-out files, FIM applied as in training) |
 | Training time | {f.elapsed_s / 60:.1f} min |
-| Hardware | {f.hardware}, {f.device}, fp32, torch {f.torch_version} |
+| Hardware | {f.hardware}, {f.device}, {_precision(f.precision)}, torch {f.torch_version} |
 | Date | {f.date} |
 
 Validation loss by step (last phase): {curve}

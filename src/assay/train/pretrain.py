@@ -23,9 +23,10 @@ from assay.train.checkpoint import TrainState, load_checkpoint, restore, save_ch
 from assay.train.data import Document, build_stream, read_documents, rows, split_documents
 from assay.train.fim import FimConfig, FimTokens
 from assay.train.model import ModelConfig, build_model, count_parameters
+from assay.train.precision import Placement, resolve_placement
 from assay.train.tokenizer import load_tokenizer
 
-RUNTIME_FIELDS = frozenset({"device", "threads", "max_minutes", "progress"})
+RUNTIME_FIELDS = frozenset({"device", "precision", "threads", "max_minutes", "progress"})
 """Config fields a resumed run may change; every other field must match the checkpoint's."""
 
 
@@ -80,7 +81,10 @@ class PretrainConfig:
     seed: int = 1337
     """Seeds initialisation, document order, FIM choices and window order: same seed, same run."""
     device: str = "auto"
-    """``auto``: CUDA when available (bf16 autocast), else CPU (fp32)."""
+    """``auto``: CUDA when available, else CPU; or ``cpu``, ``cuda``, ``cuda:N``."""
+    precision: str = "auto"
+    """``auto`` (bf16 autocast on a bf16-capable GPU, fp32 otherwise), ``fp32`` or ``bf16`` (autocast on any
+    device; weights and optimizer state stay fp32). See ``assay.train.precision``."""
     threads: int | None = None
     """torch CPU threads; None leaves torch's default."""
     max_minutes: float | None = None
@@ -136,6 +140,9 @@ class PretrainResult:
     elapsed_s: float
     tokens_per_s: float
     device: str
+    """The device this segment of the run computed on (``cpu``, ``cuda``, ``cuda:N``)."""
+    precision: str
+    """``fp32`` or ``bf16`` (autocast), as resolved from the config for this segment."""
     resumed_from_step: int | None
     stopped_early: bool
 
@@ -146,16 +153,6 @@ def lr_factor(step: int, *, warmup: int, total: int, min_ratio: float) -> float:
         return (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device '{device}' requested but CUDA is not available")
-    return device
 
 
 def read_metrics(out_dir: Path) -> list[StepLog]:
@@ -222,31 +219,21 @@ def _check_resumable(saved: dict[str, Any], current: dict[str, Any], where: Path
                               f"({saved.get(key)!r} != {current.get(key)!r}); use a new --out directory")
 
 
-def evaluate(model: Any, x: Any, y: Any, *, batch_size: int, device: str) -> float:
+def evaluate(model: Any, x: Any, y: Any, *, batch_size: int, placement: Placement) -> float:
     """Mean next-token cross-entropy of ``model`` over windows ``x`` -> ``y``."""
     import torch
     import torch.nn.functional as F
 
     model.eval()
     total, count = 0.0, 0
-    with torch.no_grad(), _autocast(device):
+    with torch.no_grad(), placement.autocast():
         for i in range(0, x.shape[0], batch_size):
-            xb, yb = x[i : i + batch_size].to(device), y[i : i + batch_size].to(device)
+            xb, yb = x[i : i + batch_size].to(placement.device), y[i : i + batch_size].to(placement.device)
             logits = model(input_ids=xb).logits
             total += F.cross_entropy(logits.float().flatten(0, 1), yb.flatten(), reduction="sum").item()
             count += yb.numel()
     model.train()
     return total / max(1, count)
-
-
-def _autocast(device: str) -> Any:
-    import contextlib
-
-    import torch
-
-    if device.startswith("cuda"):
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 def _load_initial_weights(model: Any, folder: Path) -> None:
@@ -281,7 +268,8 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
 
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(config.device)
+    placement = resolve_placement(config.device, config.precision)
+    device = placement.device
     if config.threads:
         torch.set_num_threads(config.threads)
     tokenizer = load_tokenizer(Path(config.tokenizer))
@@ -341,7 +329,7 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
             for _ in range(config.grad_accum):
                 xb, yb = data.batch(state)
                 xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-                with _autocast(device):
+                with placement.autocast():
                     logits = model(input_ids=xb).logits
                 loss = F.cross_entropy(logits.float().flatten(0, 1), yb.flatten()) / config.grad_accum
                 loss.backward()
@@ -360,7 +348,7 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
             out_of_time = config.max_minutes is not None and state.elapsed_s >= config.max_minutes * 60
             val_loss = None
             if state.step % config.eval_interval == 0 or done or out_of_time:
-                val_loss = last_val = evaluate(model, val_x, val_y, batch_size=config.batch_size, device=device)
+                val_loss = last_val = evaluate(model, val_x, val_y, batch_size=config.batch_size, placement=placement)
                 state.last_val_loss = val_loss
                 state.best_val_loss = min(val_loss, state.best_val_loss or math.inf)
             if state.step % config.log_interval == 0 or state.step == 1 or val_loss is not None:
@@ -381,10 +369,12 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
     model_dir = export_model(model, tokenizer, out / "model", training={
         "config": resolved, "steps": state.step, "tokens_seen": state.tokens_seen, "train_loss": last_loss,
         "val_loss": last_val, "best_val_loss": state.best_val_loss, "elapsed_s": round(state.elapsed_s, 1), "device": device,
+        "precision": placement.precision, "gpu": torch.cuda.get_device_name(device) if device != "cpu" else None,
         "parameters": count_parameters(model), "tokens_per_step": tokens_per_step})
     seg = time.perf_counter() - segment_start
     return PretrainResult(model_dir, state.step, state.tokens_seen, count_parameters(model), last_loss, last_val,
-                          state.elapsed_s, segment_tokens / max(1e-9, seg), device, resumed_from, stopped_early)
+                          state.elapsed_s, segment_tokens / max(1e-9, seg), device, placement.precision,
+                          resumed_from, stopped_early)
 
 
 def export_model(model: Any, tokenizer: Any, out: Path, *, training: dict[str, Any]) -> Path:

@@ -1,0 +1,89 @@
+"""Device and precision resolution (``assay.train.precision``) and its bf16 autocast on the CPU.
+
+The CUDA cases monkeypatch ``torch.cuda.is_available``, ``is_bf16_supported``, ``device_count`` and
+``get_device_name``: a GPU is the one thing that cannot run on this project's machines, and these
+functions are all the resolution asks of it. Everything CPU-side is real.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assay.errors import ConfigError
+from assay.train.precision import Placement, resolve_placement
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch: pytest.MonkeyPatch):
+    """Pretend one CUDA device is present; the returned setter decides whether it supports bf16 natively."""
+    import torch
+
+    support = {"bf16": True}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: support["bf16"])
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla V100-SXM2-16GB")
+    return lambda bf16: support.update(bf16=bf16)
+
+
+def test_auto_on_a_machine_without_cuda_is_cpu_fp32() -> None:
+    import torch
+
+    assert not torch.cuda.is_available(), "this test describes the CPU-only machines the suite runs on"
+    assert resolve_placement() == Placement("cpu", "fp32")
+    assert resolve_placement("auto", "bf16") == Placement("cpu", "bf16")
+    assert resolve_placement("cpu", "fp32") == Placement("cpu", "fp32")
+
+
+def test_auto_picks_cuda_and_bf16_when_the_gpu_supports_it(fake_cuda) -> None:
+    """Mocks CUDA's presence (see the module docstring): resolution is all that is exercised."""
+    assert resolve_placement("auto", "auto") == Placement("cuda", "bf16")
+    assert resolve_placement("cuda:0", "auto") == Placement("cuda:0", "bf16")
+    assert resolve_placement("auto", "fp32") == Placement("cuda", "fp32")
+    assert resolve_placement("cpu", "auto") == Placement("cpu", "fp32")
+
+
+def test_a_gpu_without_native_bf16_gets_fp32_on_auto_and_refuses_bf16(fake_cuda) -> None:
+    """Mocks CUDA's presence (see the module docstring)."""
+    fake_cuda(False)
+    assert resolve_placement("auto", "auto") == Placement("cuda", "fp32")
+    with pytest.raises(ConfigError, match=r"precision 'bf16' requested but Tesla V100-SXM2-16GB has no native bf16"):
+        resolve_placement("auto", "bf16")
+
+
+def test_a_cuda_index_beyond_the_devices_present_is_named(fake_cuda) -> None:
+    """Mocks CUDA's presence (see the module docstring)."""
+    with pytest.raises(ConfigError, match=r"device 'cuda:2' requested but only 1 CUDA device\(s\) exist"):
+        resolve_placement("cuda:2")
+
+
+def test_cuda_requested_without_cuda_is_a_config_error_naming_it() -> None:
+    with pytest.raises(ConfigError, match="device 'cuda' requested but CUDA is not available"):
+        resolve_placement("cuda")
+    with pytest.raises(ConfigError, match="device 'cuda:1' requested but CUDA is not available"):
+        resolve_placement("cuda:1", "fp32")
+
+
+@pytest.mark.parametrize(("device", "precision", "message"), [
+    ("cpu", "fp16", "precision 'fp16' is not one of auto, fp32, bf16"),
+    ("cpu", "BF16", "precision 'BF16' is not one of auto, fp32, bf16"),
+    ("tpu", "auto", "device 'tpu' is not one of auto, cpu, cuda, cuda:N"),
+    ("cuda:x", "auto", "device 'cuda:x' is not one of auto, cpu, cuda, cuda:N"),
+    ("cpu:0", "auto", "device 'cpu:0' is not one of auto, cpu, cuda, cuda:N"),
+])
+def test_unknown_values_are_config_errors_naming_the_value(device: str, precision: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve_placement(device, precision)
+
+
+def test_bf16_autocast_really_computes_in_bf16_on_the_cpu_and_fp32_does_not() -> None:
+    import torch
+
+    layer = torch.nn.Linear(8, 4)
+    x = torch.randn(2, 8)
+    with Placement("cpu", "bf16").autocast():
+        out = layer(x)
+    assert out.dtype == torch.bfloat16 and layer.weight.dtype == torch.float32
+    with Placement("cpu", "fp32").autocast():
+        assert layer(x).dtype == torch.float32
+    assert Placement("cuda:1", "bf16").device_type == "cuda"
