@@ -4,8 +4,9 @@ module bounds the whole call by the model's timeout and feeds the raw deltas thr
 ``stream_within`` turns an overrun into ``ProviderTimeout`` (and any foreign exception a provider lets
 escape into ``ProviderError``). ``DecodeState`` keeps each choice's raw text, runs the incremental
 post-processor, and says when every choice's unit has ended so the caller can stop decoding.
-Replies of FIM-as-chat models are released whole at the end (the answer is extracted from the reply
-first); with ``postprocess=False`` raw deltas pass straight through.
+Replies of FIM-as-chat models are read by :class:`~assay.providers.fim_chat_stream.FimAnswerStream`
+first: the answer streams as soon as it is inside ``<COMPLETION>`` (a reply without the tag is
+released at the end); with ``postprocess=False`` raw deltas pass straight through.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import asyncio
 from collections.abc import AsyncGenerator
 
 from assay.errors import AssayError, ProviderError, ProviderTimeout
-from assay.pipeline.postprocess import PostResult, postprocess
+from assay.pipeline.postprocess import PostResult
 from assay.pipeline.postprocess.stream import StreamingPostprocessor
 from assay.pipeline.prepare import PreparedCompletion
 from assay.pipeline.types import Trace
 from assay.providers.base import Provider
+from assay.providers.fim_chat_stream import FimAnswerStream
 from assay.types import Choice, EngineRequest, FinishReason, TextDelta, Usage
 
 _TRUNCATING_STEPS = frozenset({"single_line", "truncate_syntax", "truncate_indent"})
@@ -57,9 +59,9 @@ class DecodeState:
     def __init__(self, prepared: PreparedCompletion) -> None:
         self.prepared = prepared
         self.n = prepared.request.params.n
-        incremental = prepared.post is not None and not prepared.chat_answer
-        self.processors = ({i: StreamingPostprocessor(prepared.post) for i in range(self.n)}  # type: ignore[arg-type]
-                           if incremental else {})
+        self.readers = {i: FimAnswerStream() for i in range(self.n)} if prepared.chat_answer else {}
+        self.processors = ({i: StreamingPostprocessor(prepared.post) for i in range(self.n)}
+                           if prepared.post is not None else {})
         self.raw: dict[int, list[str]] = {i: [] for i in range(self.n)}
         self.reasons: dict[int, FinishReason] = {}
         self.provider_usage: Usage | None = None
@@ -75,11 +77,9 @@ class DecodeState:
         if processor is not None and processor.done:
             return ""
         self.raw.setdefault(delta.index, []).append(delta.text)
-        if processor is not None:
-            return processor.feed(delta.text)
-        if self.prepared.post is None and not self.prepared.chat_answer:
-            return delta.text
-        return ""
+        reader = self.readers.get(delta.index)
+        text = reader.push(delta.text) if reader is not None else delta.text
+        return processor.feed(text) if processor is not None and text else text
 
     def all_done(self) -> bool:
         """True when post-processing has decided where every choice ends (decoding may stop)."""
@@ -90,24 +90,23 @@ class DecodeState:
 
     def finish(self, trace: Trace) -> list[tuple[int, str]]:
         """Post-process every choice; returns ``(index, text not yet streamed)`` per choice."""
-        from assay.providers.fim_chat import extract_fim_answer
-
         rests: list[tuple[int, str]] = []
         for index, parts in sorted(self.raw.items()):
             raw = "".join(parts)
             processor = self.processors.get(index)
+            reader = self.readers.get(index)
+            tail = reader.finish() if reader is not None else ""
+            if reader is not None and reader.answer != raw:
+                trace.postprocess.append({"choice": index, "step": "extract_chat_answer", "removed": ""})
             if processor is not None:
+                head = processor.feed(tail) if tail and not processor.done else ""
                 result, rest = processor.finish()
+                rest = head + rest
                 if not processor.consistent:
                     trace.postprocess.append({"choice": index, "step": "stream_mismatch",
                                               "removed": processor.emitted})
             else:
-                text = extract_fim_answer(raw) if self.prepared.chat_answer else raw
-                if self.prepared.chat_answer and text != raw:
-                    trace.postprocess.append({"choice": index, "step": "extract_chat_answer", "removed": ""})
-                post = self.prepared.post
-                result = postprocess(text, post) if post is not None else PostResult(text)
-                rest = result.text if (post is not None or self.prepared.chat_answer) else ""
+                result, rest = PostResult(reader.answer if reader is not None else raw), tail
             for removal in result.removals:
                 trace.postprocess.append({"choice": index, "step": removal.step, "removed": removal.removed})
             self.results[index] = result

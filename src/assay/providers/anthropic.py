@@ -2,9 +2,10 @@
 
 Chat models have no FIM tokens: for code completion the pipeline sends the messages built by
 :func:`assay.providers.fim_chat.fim_chat_messages` (specs with ``fim.mode: chat``) and reads the
-answer with :func:`~assay.providers.fim_chat.extract_fim_answer`. A raw ``prompt`` is sent as one user
-message. System messages become the top-level ``system`` field. ``n`` choices are ``n`` requests (the
-API has no ``n``), sharing one wall-time budget. Stop sequences that are only whitespace (which the API
+answer from the streamed reply with :class:`~assay.providers.fim_chat_stream.FimAnswerStream`, so this
+provider passes each text delta on as it arrives and never waits for the whole reply. A raw ``prompt``
+is sent as one user message. System messages become the top-level ``system`` field. ``n`` choices are
+``n`` requests (the API has no ``n``), sharing one wall-time budget. Stop sequences that are only whitespace (which the API
 refuses) are enforced here only; the others are sent as ``stop_sequences`` and enforced here too.
 
 Headers: ``x-api-key`` (from ``api_key_env``), ``anthropic-version: 2023-06-01``. ``base_url`` defaults

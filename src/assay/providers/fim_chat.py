@@ -15,8 +15,9 @@ The prompt (what :func:`fim_chat_messages` builds)::
 
 The answer is read by :func:`extract_fim_answer`: the text between ``<COMPLETION>`` and
 ``</COMPLETION>`` when the tag is present, else the body of the first fenced code block, else the
-whole reply; a stray ``<CURSOR>`` marker is removed. The pipeline's post-processing still trims
-text that repeats the suffix.
+whole reply; a stray ``<CURSOR>`` marker is removed. The pipeline reads a streamed reply with
+:class:`assay.providers.fim_chat_stream.FimAnswerStream`, which applies these rules incrementally and
+gives the same answer. The pipeline's post-processing still trims text that repeats the suffix.
 '''
 
 from __future__ import annotations

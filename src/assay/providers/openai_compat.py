@@ -1,7 +1,9 @@
 """The ``openai`` provider: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, OpenAI, assay).
 
 Raw prompts go to ``POST {base_url}/completions``, chat messages to ``POST {base_url}/chat/completions``,
-always with ``stream: true`` (a plain JSON answer is accepted too). Stop sequences are sent upstream
+always with ``stream: true`` (a plain JSON answer is accepted too); each delta is passed on as it
+arrives (a chat model serving FIM-as-chat included: the pipeline reads its answer from the stream with
+:class:`~assay.providers.fim_chat_stream.FimAnswerStream`). Stop sequences are sent upstream
 (at most ``options.max_upstream_stops``, OpenAI's limit being 4) and also enforced here; the wall-time
 budget ends reading with ``FinishReason.TIME``. Usage comes from the upstream's usage chunk
 (``stream_options.include_usage``), else from the ``tokenizer:`` of the model entry when set.

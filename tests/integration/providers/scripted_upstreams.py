@@ -2,8 +2,9 @@
 
 They are scripted stand-ins, not mocks of HTTP: the assay gateway (the real second OpenAI-compatible
 server) is being written in parallel, and the real Anthropic API cannot be reached from here. Each
-request's ``model`` field picks the behaviour (``ok``, ``slow``, ``trickle``, ``500``, ``garbage``,
-``html``, ``429``, ``401``, ``json``, ...), and every request is recorded for assertions.
+request's ``model`` field picks the behaviour (``ok``, ``slow``, ``trickle``, ``paced``, ``500``,
+``garbage``, ``html``, ``429``, ``401``, ``json``, ...), and every request is recorded for assertions.
+``paced`` streams :data:`PACED_REPLY` (a FIM-as-chat answer) in small pieces ``PACE_S`` apart.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
 REPLY = "return a + b\n\nprint(add(1, 2))"
+PACED_REPLY = "Here you go:\n<COMPLETION>    total = a + b\n    total += 0\n    return total\n</COMPLETION>\nDone."
+PACE_S = 0.05
 
 
 @dataclass
 class Recorder:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    finished: list[float] = field(default_factory=list)
+    """``time.monotonic()`` when each ``paced`` stream handed over its last text."""
 
 
 def _sse(data: Any, event: str | None = None) -> str:
@@ -68,7 +73,8 @@ def openai_app(rec: Recorder) -> FastAPI:
         if (fault := _common_fault(model)) is not None:
             return fault
         n = body.get("n", 1)
-        texts = [REPLY if i == 0 else f"{REPLY} #{i}" for i in range(n)]
+        base = PACED_REPLY if model == "paced" else REPLY
+        texts = [base if i == 0 else f"{base} #{i}" for i in range(n)]
         usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
         if model == "json":
             key = "message" if chat else "text"
@@ -82,13 +88,15 @@ def openai_app(rec: Recorder) -> FastAPI:
             return {"index": i, "text": text or "", "finish_reason": reason}
 
         async def chunks() -> AsyncIterator[str]:
-            delay = 0.2 if model == "trickle" else 0.0
+            delay = 0.2 if model == "trickle" else PACE_S if model == "paced" else 0.0
             if chat:
                 yield _sse({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]})
             for i, text in enumerate(texts):
-                for part in _pieces(text) * (20 if model == "trickle" else 1):
+                for part in _pieces(text, 5 if model == "paced" else 3) * (20 if model == "trickle" else 1):
                     await asyncio.sleep(delay)
                     yield _sse({"choices": [piece(i, part, None)]})
+                if model == "paced":
+                    rec.finished.append(time.monotonic())
                 yield _sse({"choices": [piece(i, None, "length" if model == "long" else "stop")]})
             if (body.get("stream_options") or {}).get("include_usage"):
                 yield _sse({"choices": [], "usage": usage})
@@ -137,11 +145,14 @@ def anthropic_app(rec: Recorder) -> FastAPI:
             yield _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
                        "content_block_start")
             yield _sse({"type": "ping"}, "ping")
-            for part in _pieces(ANTHROPIC_REPLY, 5) * (30 if model == "trickle" else 1):
-                if model == "trickle":
-                    await asyncio.sleep(0.2)
+            reply = PACED_REPLY if model == "paced" else ANTHROPIC_REPLY
+            for part in _pieces(reply, 5) * (30 if model == "trickle" else 1):
+                if model in ("trickle", "paced"):
+                    await asyncio.sleep(0.2 if model == "trickle" else PACE_S)
                 yield _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": part}},
                            "content_block_delta")
+            if model == "paced":
+                rec.finished.append(time.monotonic())
             if model == "error-event":
                 yield _sse({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, "error")
                 return
