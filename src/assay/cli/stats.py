@@ -11,6 +11,8 @@ numpy / scipy / matplotlib are imported inside the commands so ``assay --help`` 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +26,7 @@ from assay.errors import AssayError
 if TYPE_CHECKING:
     from assay.config import ExperimentConfig
     from assay.experiments.aggregate import ArmRetention
+    from assay.stats.report import Section
     from assay.stats.table import UserTable
 
 console = Console(width=None if Console().is_terminal else 140)
@@ -37,19 +40,42 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Turn the analysis' ``AssayError`` / ``ValueError`` into a one-line message and exit code 2."""
+    try:
+        yield
+    except AssayError as exc:
+        raise _fail(exc.message) from None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, allow_nan=False))
 
 
-def _fmt(x: float | None, digits: int = 4) -> str:
-    return "–" if x is None or x != x else f"{x:.{digits}g}"
+def _print_sections(sections: list[Section]) -> None:
+    """The decision report's sections on the terminal: titles, paragraphs (Markdown marks dropped),
+    bullets and tables."""
+    for section in sections:
+        console.print(f"\n[bold]{escape(section.title)}[/]")
+        for text in section.paragraphs:
+            console.print(escape(text.replace("**", "").replace("`", "")), soft_wrap=True)
+        for text in section.bullets:
+            console.print(f"  - {escape(text)}", soft_wrap=True)
+        for t in section.tables:
+            table = Table(*t.headers)
+            for row in t.rows:
+                table.add_row(*map(escape, row))
+            console.print(table)
 
 
-TEST_NAMES = {
-    "mcnemar_exact": "McNemar",
-    "sign_flip_permutation": "sign-flip",
-    "sign_flip_permutation_exact": "sign-flip (exact)",
-}
+Alpha = Annotated[float, typer.Option(help="Significance level.")]
+ReportStem = Annotated[
+    Path | None, typer.Option(help="Write a decision report: <REPORT>.md and <REPORT>.html.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def compare_command(
@@ -66,44 +92,36 @@ def compare_command(
     permutations: Annotated[
         int, typer.Option(help="Sign-flip permutations for continuous metrics.")
     ] = 10_000,
-    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    alpha: Alpha = 0.05,
     power: Annotated[float, typer.Option(help="Power for the minimum detectable difference.")] = 0.8,
     delta: Annotated[
         float | None,
         typer.Option(help="A difference (in metric units) to size the needed number of problems for."),
     ] = None,
     metric: Annotated[
-        str | None, typer.Option(help="Quality metric of the Pareto frontier (default pass@1).")
+        str | None, typer.Option(help="Quality metric of the verdicts and the Pareto frontier (default pass@1).")
     ] = None,
     plot: Annotated[
         Path | None, typer.Option(help="Write the Pareto frontier figure here (.png or .svg).")
     ] = None,
-    report: Annotated[
-        Path | None, typer.Option(help="Write a decision report: <REPORT>.md and <REPORT>.html.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    report: ReportStem = None,
+    as_json: AsJson = False,
 ) -> None:
-    """Compare runs on the problems they share: paired differences, tests, power, Pareto frontier."""
+    """Compare runs on the problems they share: paired differences, tests, power, verdicts, Pareto frontier."""
     import numpy as np
 
-    from assay.stats.compare import compare_runs, summary_json
+    from assay.stats.compare import CompareSettings, compare_runs, summary_json
+    from assay.stats.report import build_sections
     from assay.stats.scores import resolve_run
 
     if len(runs) < 2:
         raise _fail("compare needs at least two runs")
-    try:
+    settings = CompareSettings(
+        alpha=alpha, power=power, delta=delta, n_bootstrap=bootstrap, n_permutations=permutations, seed=seed
+    )
+    with _one_line_errors():
         loaded = [resolve_run(r, task=task, db_url=db) for r in runs]
-        result = compare_runs(
-            loaded,
-            rng=np.random.default_rng(seed),
-            n_bootstrap=bootstrap,
-            n_permutations=permutations,
-            alpha=alpha,
-            power=power,
-            delta=delta,
-            quality_metric=metric,
-            seed=seed,
-        )
+        result = compare_runs(loaded, rng=np.random.default_rng(seed), settings=settings, quality_metric=metric)
         if plot is not None:
             from assay.stats.plots import pareto_figure
 
@@ -114,60 +132,10 @@ def compare_command(
             from assay.stats.report import write_report
 
             write_report(report, comparison=result)
-    except AssayError as exc:
-        raise _fail(exc.message) from None
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
     if as_json:
         _print_json(summary_json(result))
         return
-    for pair in result.pairs:
-        table = Table(title=f"{pair.b} vs {pair.a} on {pair.n} shared problems (diff = B − A)")
-        for col in (
-            "metric",
-            "problems",
-            "A",
-            "B",
-            "B − A",
-            "95% CI",
-            "test",
-            "p",
-            "Holm",
-            "BH",
-            "corr",
-            "MDD",
-        ):
-            table.add_column(col)
-        for m in pair.metrics:
-            table.add_row(
-                m.metric,
-                m.subgroup.removeprefix("language=").removeprefix("task="),
-                _fmt(m.a, 3),
-                _fmt(m.b, 3),
-                _fmt(m.diff, 3),
-                f"[{_fmt(m.ci95[0], 3)}, {_fmt(m.ci95[1], 3)}]",
-                TEST_NAMES.get(m.test, m.test),
-                _fmt(m.p_value, 2),
-                _fmt(m.p_holm, 2),
-                _fmt(m.p_bh, 2),
-                _fmt(m.correlation, 2),
-                _fmt(m.mdd, 3),
-            )
-        console.print(table)
-        needed = {m.metric: m.n_needed for m in pair.metrics if m.n_needed and m.subgroup == "all"}
-        if needed:
-            console.print(
-                f"problems needed to detect a difference of {delta:g} (metric units) at power {power:g}: {needed}"
-            )
-    if result.pareto:
-        table = Table(title=f"Pareto frontier ({result.pareto[0].metric} / latency / cost)")
-        for col in ("run", "quality", "latency (ms)", "cost", "frontier"):
-            table.add_column(col)
-        for p in result.pareto:
-            table.add_row(
-                p.run, _fmt(p.quality), _fmt(p.latency_ms), _fmt(p.cost), "yes" if p.on_frontier else ""
-            )
-        console.print(table)
+    _print_sections(build_sections(comparison=result))
 
 
 def _weights(text: str | None) -> dict[str, float] | None:
@@ -203,7 +171,7 @@ def _declared_experiment(name: str, config: Path | None, required: bool) -> Expe
 
 
 def _from_store(name: str, declared: ExperimentConfig | None, db: str | None,
-                config: Path | None) -> tuple[UserTable, list[ArmRetention]]:
+                config: Path | None, target: str | None = None) -> tuple[UserTable, list[ArmRetention]]:
     from assay.config import load_settings
     from assay.experiments import open_event_store, user_table
     from assay.experiments.aggregate import retention
@@ -211,7 +179,7 @@ def _from_store(name: str, declared: ExperimentConfig | None, db: str | None,
     url = db or load_settings(config).database.url
     store = open_event_store(url)
     try:
-        return user_table(store, declared or name), retention(store, name)
+        return user_table(store, declared or name, target), retention(store, name, target)
     finally:
         store.close()
 
@@ -230,6 +198,11 @@ def analyze(
         str | None,
         typer.Option("--db", help="The gateway's database URL (default: database.url of assay.yaml, else ~/.assay/assay.db)."),
     ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(help="Only suggestions of one target: code_completions, code_generations, infill, "
+                     "features (all) or feature:<id>. Needs the event store."),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="assay.yaml declaring the experiment (arms, weights, guardrails, start).")
     ] = None,
@@ -239,7 +212,7 @@ def analyze(
     weights: Annotated[
         str | None, typer.Option(help="Planned split, e.g. 'control=0.5,treatment=0.5'.")
     ] = None,
-    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    alpha: Alpha = 0.05,
     n_star: Annotated[
         float, typer.Option(help="mSPRT tuning: total users at which a decision is expected.")
     ] = 5000,
@@ -258,9 +231,7 @@ def analyze(
     cuped: Annotated[bool, typer.Option(help="Adjust on each user's pre-period acceptance.")] = True,
     seed: Annotated[int, typer.Option(help="Seed of the latency bootstrap.")] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for latency p95.")] = 1000,
-    report: Annotated[
-        Path | None, typer.Option(help="Write a decision report: <REPORT>.md and <REPORT>.html.")
-    ] = None,
+    report: ReportStem = None,
     offline: Annotated[
         list[str] | None,
         typer.Option(
@@ -271,7 +242,7 @@ def analyze(
         str | None, typer.Option(help="Evaluation task that scores offline samples files.")
     ] = None,
     runs_db: Annotated[str | None, typer.Option(help="Run database URL for offline run ids.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Decide an experiment: acceptance lift (delta method, CUPED, always-valid CI), SRM, guardrails, verdict."""
     import numpy as np
@@ -279,10 +250,11 @@ def analyze(
     from assay.experiments.aggregate import planned_weights
     from assay.stats.experiment import ExperimentSettings, analyze_experiment, cumulative_lift
     from assay.stats.guardrails import GuardrailMargins
+    from assay.stats.report import build_sections
     from assay.stats.serialize import to_jsonable
     from assay.stats.table import load_user_table
 
-    try:
+    with _one_line_errors():
         declared = _declared_experiment(name, config, events is None and db is None)
         guard = declared.guardrails if declared is not None else None
         settings = ExperimentSettings(
@@ -301,18 +273,24 @@ def analyze(
         )
         retained = []
         if events is not None:
+            if target is not None:
+                raise AssayError("--target needs the event store: a table given with --events has no targets")
             table = load_user_table(events, experiment=name)
         else:
-            table, retained = _from_store(name, declared, db, config)
+            from assay.experiments.assign import check_target_filter
+
+            table, retained = _from_store(name, declared, db, config, target and check_target_filter(target))
         result = analyze_experiment(table, name=name, rng=np.random.default_rng(seed), settings=settings)
         daily = cumulative_lift(table, settings=settings) if table.date is not None else None
         comparison = None
         if offline:
-            from assay.stats.compare import compare_runs
+            from assay.stats.compare import CompareSettings, compare_runs
             from assay.stats.scores import resolve_run
 
             runs = [resolve_run(r, task=task, db_url=runs_db) for r in offline]
-            comparison = compare_runs(runs, rng=np.random.default_rng(seed), seed=seed, alpha=alpha)
+            comparison = compare_runs(
+                runs, rng=np.random.default_rng(seed), settings=CompareSettings(alpha=alpha, seed=seed)
+            )
         if report is not None:
             from assay.stats.report import write_report
 
@@ -323,10 +301,6 @@ def analyze(
                 daily=daily,
                 comparison=comparison,
             )
-    except AssayError as exc:
-        raise _fail(exc.message) from None
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
     if as_json:
         data = to_jsonable(result)
         if daily is not None:
@@ -339,47 +313,11 @@ def analyze(
             data["offline"] = summary_json(comparison)
         _print_json(data)
         return
-    console.print(f"[bold]{name}[/]: {result.verdict.value.upper()}")
-    for reason in result.reasons:
-        console.print(f"  - {reason}")
-    table_out = Table(title="Arms")
-    for col in ("arm", "users", "acceptance", "95% CI", "latency p95", "error rate", "cost/user"):
-        table_out.add_column(col)
-    for a in result.arms:
-        table_out.add_row(
-            a.arm,
-            str(a.users),
-            _fmt(a.acceptance_rate),
-            f"[{_fmt(a.ci[0])}, {_fmt(a.ci[1])}]",
-            _fmt(a.latency_p95),
-            _fmt(a.error_rate),
-            _fmt(a.cost_per_user),
-        )
-    console.print(table_out)
-    for c in result.comparisons:
-        seq, fixed = c.lift_sequential, c.lift
-        console.print(f"{c.arm} vs {c.control}: verdict {c.verdict.value}")
-        console.print(
-            f"  lift {fixed.estimate:+.2%}, 95% CI [{fixed.ci[0]:+.2%}, {fixed.ci[1]:+.2%}] (Welch, fixed horizon)"
-        )
-        if c.lift_cuped is not None:
-            cu = c.lift_cuped
-            console.print(
-                f"  CUPED lift {cu.estimate:+.2%}, 95% CI [{cu.ci[0]:+.2%}, {cu.ci[1]:+.2%}] (theta {c.theta:.3g})"
-            )
-        console.print(
-            f"  always-valid 95% CI [{seq.ci[0]:+.2%}, {seq.ci[1]:+.2%}], p = {seq.p_value:.3g} (mSPRT, safe to peek)"
-        )
-        for g in c.guardrails:
-            console.print(
-                f"  guardrail {g.name}: {g.status} (change {_fmt(g.estimate)}, margin {g.margin:g})"
-            )
-    console.print(
-        f"SRM: chi-square p = {result.srm.p_value:.3g} ({'mismatch' if result.srm.mismatch else 'ok'})"
-    )
+    console.print(f"[bold]{escape(name)}[/]: {result.verdict.value.upper()}")
+    _print_sections(build_sections(experiment=result, daily=daily, comparison=comparison))
     for r in retained:
         points = ", ".join(
-            f"{p.checkpoint_s}s: {_fmt(p.mean_retained_chars, 3)} chars"
+            f"{p.checkpoint_s}s: {p.mean_retained_chars:.3g} chars"
             + (f" ({p.retained_share:.0%})" if p.retained_share is not None else "")
             for p in r.points
         )

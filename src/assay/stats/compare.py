@@ -11,8 +11,10 @@ problems both contain (matched by ``task_id``). Differences are ``B - A``. Per m
 - Holm and Benjamini–Hochberg adjusted p-values over every hypothesis in the call (all pairs,
   metrics, and per-task / per-language subgroups when problems carry more than one of them).
 
-With three or more runs, ``pareto`` lists quality (higher is better) against mean latency and cost
-(lower is better) and marks the runs no other run beats on every axis.
+Each pair ends in a verdict on the quality metric: B is ``better`` or ``worse`` than A when its
+Holm-adjusted p-value is at most alpha, else ``inconclusive``. With three or more runs, ``pareto``
+lists quality (higher is better) against mean latency and cost (lower is better) and marks the runs no
+other run beats on every axis.
 """
 
 from __future__ import annotations
@@ -52,8 +54,18 @@ class MetricComparison:
 
 
 @dataclass(frozen=True)
+class PairVerdict:
+    """B against A on ``metric`` (overall): ``better`` / ``worse`` when the Holm-adjusted p-value is at most
+    alpha, else ``inconclusive``; ``reason`` says why in one sentence."""
+
+    metric: str
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class PairComparison:
-    """Run ``b`` against baseline ``a`` on ``n`` shared problems."""
+    """Run ``b`` against baseline ``a`` on ``n`` shared problems; ``verdict`` is set by ``compare_runs``."""
 
     a: str
     b: str
@@ -61,6 +73,7 @@ class PairComparison:
     only_a: int
     only_b: int
     metrics: list[MetricComparison]
+    verdict: PairVerdict | None = None
 
 
 @dataclass(frozen=True)
@@ -76,18 +89,27 @@ class ParetoPoint:
 
 
 @dataclass(frozen=True)
+class CompareSettings:
+    """How runs are compared: significance level, power (for the minimum detectable difference), the
+    difference ``delta`` to size the needed n for (None: not sized), resample counts, and the seed of the
+    caller's generator (recorded only, for reproducibility)."""
+
+    alpha: float = 0.05
+    power: float = 0.8
+    delta: float | None = None
+    n_bootstrap: int = 10_000
+    n_permutations: int = 10_000
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
 class Comparison:
-    """Everything ``assay compare`` reports; ``seed`` and resample counts make it reproducible."""
+    """Everything ``assay compare`` reports; ``settings`` make it reproducible."""
 
     runs: list[str]
     pairs: list[PairComparison]
     pareto: list[ParetoPoint]
-    alpha: float
-    power: float
-    delta: float | None
-    n_bootstrap: int
-    n_permutations: int
-    seed: int | None
+    settings: CompareSettings
 
 
 def pareto_frontier(quality: Sequence[float], costs: Sequence[Sequence[float]]) -> list[bool]:
@@ -118,20 +140,16 @@ def _one_metric(
     x: np.ndarray,
     y: np.ndarray,
     clusters: np.ndarray | None,
-    *,
     rng: np.random.Generator,
-    n_bootstrap: int,
-    n_permutations: int,
-    alpha: float,
-    power: float,
-    delta: float | None,
+    settings: CompareSettings,
 ) -> MetricComparison:
+    s = settings
     diff = paired_difference(x, y, clusters=clusters)
-    boot = paired_bootstrap(x, y, rng=rng, n_resamples=n_bootstrap, clusters=clusters)
+    boot = paired_bootstrap(x, y, rng=rng, n_resamples=s.n_bootstrap, clusters=clusters)
     test = (
         mcnemar_exact(x, y)
         if is_binary(x) and is_binary(y)
-        else sign_flip_test(x, y, rng=rng, n_resamples=n_permutations)
+        else sign_flip_test(x, y, rng=rng, n_resamples=s.n_permutations)
     )
     sigma = diff.se * np.sqrt(diff.n)
     return MetricComparison(
@@ -150,30 +168,25 @@ def _one_metric(
         p_holm=test.p_value,
         p_bh=test.p_value,
         correlation=diff.correlation,
-        mdd=minimum_detectable_difference(sigma, diff.n, alpha=alpha, power=power),
-        n_needed=required_n(sigma, delta, alpha=alpha, power=power) if delta else None,
+        mdd=minimum_detectable_difference(sigma, diff.n, alpha=s.alpha, power=s.power),
+        n_needed=required_n(sigma, s.delta, alpha=s.alpha, power=s.power) if s.delta else None,
     )
 
 
-def compare_pair(
-    a: RunScores,
-    b: RunScores,
-    *,
-    rng: np.random.Generator,
-    n_bootstrap: int = 10_000,
-    n_permutations: int = 10_000,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    delta: float | None = None,
-) -> PairComparison:
-    """Compare ``b`` with ``a`` on shared problems and metrics (p-values not yet adjusted).
+def compare_pair(a: RunScores, b: RunScores, *, rng: np.random.Generator, settings: CompareSettings) -> PairComparison:
+    """Compare ``b`` with ``a`` on shared problems and metrics (p-values not yet adjusted, no verdict).
 
     ``sigma_d`` for power is the standard deviation implied by the reported SE (clustered when used).
     Raises ``ValueError`` when fewer than 2 problems or no metric are shared.
     """
     ia, ib = _align(a, b)
+    if ia.size == 0:
+        raise ValueError(
+            f"runs '{a.name}' and '{b.name}' share no problem (e.g. '{a.task_ids[0]}' vs '{b.task_ids[0]}'): "
+            "they were evaluated on different task sets"
+        )
     if ia.size < 2:
-        raise ValueError(f"runs '{a.name}' and '{b.name}' share {ia.size} problems; need at least 2")
+        raise ValueError(f"runs '{a.name}' and '{b.name}' share 1 problem; need at least 2")
     shared = [m for m in a.metrics if m in b.metrics]
     if not shared:
         raise ValueError(f"runs '{a.name}' and '{b.name}' share no metric")
@@ -185,9 +198,6 @@ def compare_pair(
         values = np.array(labels)[ia]
         if len(set(values.tolist())) > 1:
             groups += [(f"{kind}={v}", values == v) for v in sorted(set(values.tolist()))]
-    kw = dict(
-        rng=rng, n_bootstrap=n_bootstrap, n_permutations=n_permutations, alpha=alpha, power=power, delta=delta
-    )
     results = []
     for metric in shared:
         x, y = a.metrics[metric][ia], b.metrics[metric][ib]
@@ -195,7 +205,7 @@ def compare_pair(
             if mask.sum() < 2:
                 continue
             sub_clusters = clusters[mask] if clusters is not None else None
-            results.append(_one_metric(metric, label, x[mask], y[mask], sub_clusters, **kw))
+            results.append(_one_metric(metric, label, x[mask], y[mask], sub_clusters, rng, settings))
     return PairComparison(
         a=a.name,
         b=b.name,
@@ -204,6 +214,32 @@ def compare_pair(
         only_b=len(b.task_ids) - int(ia.size),
         metrics=results,
     )
+
+
+def pair_verdict(pair: PairComparison, metric: str, settings: CompareSettings) -> PairVerdict:
+    """The verdict on ``metric`` (overall subgroup) from its Holm-adjusted p-value and the sign of B − A."""
+    m = next(m for m in pair.metrics if m.metric == metric and m.subgroup == "all")
+    alpha = settings.alpha
+    evidence = f"B − A = {m.diff:+.3g}, 95% CI [{m.ci95[0]:+.3g}, {m.ci95[1]:+.3g}], Holm-adjusted p = {m.p_holm:.3g}"
+    if m.p_holm <= alpha:
+        outcome = "better" if m.diff > 0 else "worse"
+        return PairVerdict(metric, outcome, f"B is {outcome} on {metric}: {evidence} ≤ {alpha:g}")
+    return PairVerdict(
+        metric,
+        "inconclusive",
+        f"No detectable difference on {metric}: {evidence} > {alpha:g}; at n = {m.n} the smallest difference "
+        f"detected with power {settings.power:g} is {m.mdd:.3g}",
+    )
+
+
+def _quality_metric(runs: Sequence[RunScores], wanted: str | None) -> str:
+    shared = set(runs[0].metrics).intersection(*(r.metrics for r in runs[1:]))
+    if not shared:
+        raise ValueError("the runs share no metric")
+    metric = wanted or ("pass@1" if "pass@1" in shared else sorted(shared)[0])
+    if metric not in shared:
+        raise ValueError(f"quality metric '{metric}' is not in every run; shared: {', '.join(sorted(shared))}")
+    return metric
 
 
 def _pareto(runs: Sequence[RunScores], metric: str) -> list[ParetoPoint]:
@@ -228,37 +264,23 @@ def compare_runs(
     runs: Sequence[RunScores],
     *,
     rng: np.random.Generator,
-    n_bootstrap: int = 10_000,
-    n_permutations: int = 10_000,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    delta: float | None = None,
+    settings: CompareSettings | None = None,
     quality_metric: str | None = None,
-    seed: int | None = None,
 ) -> Comparison:
-    """Compare every run with the first, adjust all p-values together, and (3+ runs) find the frontier.
+    """Compare every run with the first, adjust all p-values together, give each pair its verdict on the
+    quality metric and (3+ runs) find the frontier.
 
     ``quality_metric`` defaults to ``pass@1`` when every run has it, else the first shared metric.
-    ``seed`` is only recorded; randomness comes from ``rng``.
+    Randomness comes only from ``rng``.
     """
     if len(runs) < 2:
         raise ValueError("compare needs at least two runs")
+    settings = settings or CompareSettings()
     names = [r.name for r in runs]
     if len(set(names)) != len(names):
         runs = [replace(r, name=f"{r.name}#{i + 1}") for i, r in enumerate(runs)]
-    pairs = [
-        compare_pair(
-            runs[0],
-            b,
-            rng=rng,
-            n_bootstrap=n_bootstrap,
-            n_permutations=n_permutations,
-            alpha=alpha,
-            power=power,
-            delta=delta,
-        )
-        for b in runs[1:]
-    ]
+    pairs = [compare_pair(runs[0], b, rng=rng, settings=settings) for b in runs[1:]]
+    metric = _quality_metric(runs, quality_metric)
     flat = [m for p in pairs for m in p.metrics]
     p_values = [m.p_value for m in flat]
     p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
@@ -267,36 +289,20 @@ def compare_runs(
         metrics = [
             replace(m, p_holm=float(p_holm[k + i]), p_bh=float(p_bh[k + i])) for i, m in enumerate(p.metrics)
         ]
-        adjusted_pairs.append(replace(p, metrics=metrics))
+        adjusted = replace(p, metrics=metrics)
+        adjusted_pairs.append(replace(adjusted, verdict=pair_verdict(adjusted, metric, settings)))
         k += len(p.metrics)
-    pairs = adjusted_pairs
-    pareto: list[ParetoPoint] = []
-    if len(runs) >= 3:
-        shared = set(runs[0].metrics).intersection(*(r.metrics for r in runs[1:]))
-        if not shared:
-            raise ValueError("the runs share no metric")
-        metric = quality_metric or ("pass@1" if "pass@1" in shared else sorted(shared)[0])
-        if metric not in shared:
-            raise ValueError(
-                f"quality metric '{metric}' is not in every run; shared: {', '.join(sorted(shared))}"
-            )
-        pareto = _pareto(runs, metric)
     return Comparison(
         runs=[r.name for r in runs],
-        pairs=pairs,
-        pareto=pareto,
-        alpha=alpha,
-        power=power,
-        delta=delta,
-        n_bootstrap=n_bootstrap,
-        n_permutations=n_permutations,
-        seed=seed,
+        pairs=adjusted_pairs,
+        pareto=_pareto(runs, metric) if len(runs) >= 3 else [],
+        settings=settings,
     )
 
 
 def summary_json(comparison: Comparison) -> dict:
-    """The ``--json`` document: ``n`` and ``metrics`` of the first pair (overall subgroup) at the top,
-    then every pair, the Pareto frontier and the settings."""
+    """The ``--json`` document: ``n``, ``metrics`` (overall subgroup) and ``verdict`` of the first pair at
+    the top, then every pair, the Pareto frontier and the settings."""
     from assay.stats.serialize import to_jsonable
 
     first = comparison.pairs[0]
@@ -326,15 +332,9 @@ def summary_json(comparison: Comparison) -> dict:
             "a": first.a,
             "b": first.b,
             "metrics": metrics,
+            "verdict": first.verdict,
             "comparisons": comparison.pairs,
             "pareto": comparison.pareto,
-            "settings": {
-                "alpha": comparison.alpha,
-                "power": comparison.power,
-                "delta": comparison.delta,
-                "n_bootstrap": comparison.n_bootstrap,
-                "n_permutations": comparison.n_permutations,
-                "seed": comparison.seed,
-            },
+            "settings": comparison.settings,
         }
     )

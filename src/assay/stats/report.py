@@ -194,7 +194,16 @@ def _offline(comparison: Comparison) -> list[Section]:
         note = f"A = `{pair.a}`, B = `{pair.b}`: {pair.n} shared problems"
         if pair.only_a or pair.only_b:
             note += f" ({pair.only_a} only in A, {pair.only_b} only in B, left out)"
-        sections.append(Section(f"Offline: {pair.b} vs {pair.a}", paragraphs=[note + "."], tables=[table]))
+        paragraphs = [note + "."]
+        if pair.verdict is not None:
+            paragraphs.append(f"**Verdict: {pair.verdict.outcome}.** {pair.verdict.reason}.")
+        needed = [f"{m.metric} {m.n_needed}" for m in pair.metrics if m.n_needed and m.subgroup == "all"]
+        if needed:
+            s = comparison.settings
+            paragraphs.append(
+                f"Problems needed to detect a difference of {s.delta:g} at power {s.power:g}: {', '.join(needed)}."
+            )
+        sections.append(Section(f"Offline: {pair.b} vs {pair.a}", paragraphs=paragraphs, tables=[table]))
     sections[0].figures.append("differences")
     if comparison.pareto:
         table = Table(
@@ -204,7 +213,7 @@ def _offline(comparison: Comparison) -> list[Section]:
                 for p in comparison.pareto
             ],
         )
-        sections.append(Section("Quality / latency / cost", tables=[table], figures=["pareto"]))
+        sections.append(Section("Quality / latency / cost: Pareto frontier", tables=[table], figures=["pareto"]))
     return sections
 
 
