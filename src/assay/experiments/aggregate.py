@@ -10,6 +10,10 @@ Per user and UTC day:
   ``pre_period_days`` before the experiment's start (``start`` in its config, else its first exposure or event).
 
 The arm is the one the gateway assigned (exposures), else the one the client reported.
+
+``target`` keeps only the suggestions of one target (``code_generations``, ``feature:explain_code``,
+``features`` for every feature; see :func:`~assay.experiments.assign.in_target`), read from the
+suggestion id each exposure and event carries; ids the gateway did not mint count as code completions.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from assay.config import ExperimentConfig
 from assay.errors import RequestInvalid
+from assay.experiments.assign import in_target
 from assay.experiments.events import CHECKPOINTS_S, StoredEvent
 from assay.experiments.store import EventStore
 
@@ -54,17 +59,19 @@ def planned_weights(experiment: ExperimentConfig) -> dict[str, float]:
     return {a.name: a.weight / total for a in experiment.arms}
 
 
-def user_table(store: EventStore, experiment: ExperimentConfig | str) -> UserTable:
-    """The experiment's per-user-per-day table; ``RequestInvalid`` when the store holds nothing for it."""
+def user_table(store: EventStore, experiment: ExperimentConfig | str, target: str | None = None) -> UserTable:
+    """The experiment's per-user-per-day table (of one ``target``'s suggestions when given);
+    ``RequestInvalid`` when the store holds nothing for it."""
     from assay.stats.table import UserRow, UserTable
 
     config = experiment if isinstance(experiment, ExperimentConfig) else None
     name = config.name if config else str(experiment)
-    exposures = store.exposures(name)
-    events = [e for e in store.events(experiment=name) if e.arm is not None]
+    exposures = [x for x in store.exposures(name) if in_target(x.trace_id, target)]
+    events = [e for e in store.events(experiment=name) if e.arm is not None and in_target(e.suggestion_id, target)]
     if not exposures and not events:
         known = ", ".join(store.experiments()) or "none"
-        raise RequestInvalid(f"the event store has no exposures or events for experiment '{name}'; "
+        of_target = f" on target '{target}'" if target else ""
+        raise RequestInvalid(f"the event store has no exposures or events for experiment '{name}'{of_target}; "
                              f"experiments with data: {known}")
     arm_of: dict[str, str] = {}
     for x in exposures:
@@ -90,7 +97,8 @@ def user_table(store: EventStore, experiment: ExperimentConfig | str) -> UserTab
 
     pre: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     if pre_days > 0:
-        earlier = store.events(users=arm_of, before=start, since=start - pre_days * DAY_S)
+        earlier = [e for e in store.events(users=arm_of, before=start, since=start - pre_days * DAY_S)
+                   if in_target(e.suggestion_id, target)]
         for (user, _), (_, shown, accepted) in _suggestions(earlier).items():
             pre[user][0] += float(shown)
             pre[user][1] += float(accepted)
@@ -124,14 +132,14 @@ class ArmRetention:
     points: list[RetentionPoint]
 
 
-def retention(store: EventStore, experiment: str) -> list[ArmRetention]:
-    """Per arm and checkpoint (30 s, 2 min, 5 min, 10 min): how much accepted code survived. The last
-    report per suggestion and checkpoint counts."""
+def retention(store: EventStore, experiment: str, target: str | None = None) -> list[ArmRetention]:
+    """Per arm and checkpoint (30 s, 2 min, 5 min, 10 min): how much accepted code survived (of one
+    ``target``'s suggestions when given). The last report per suggestion and checkpoint counts."""
     accepted: dict[tuple[str, str], int] = {}
     retained: dict[tuple[str, int], dict[tuple[str, str], int]] = defaultdict(dict)
     arms: list[str] = []
     for e in store.events(experiment=experiment):
-        if e.arm is None:
+        if e.arm is None or not in_target(e.suggestion_id, target):
             continue
         if e.arm not in arms:
             arms.append(e.arm)

@@ -1,17 +1,88 @@
 """Deterministic assignment: ``sha256(salt + ":" + user_id)`` → a number uniform in [0, 1) → the arm whose
-cumulative weight share covers it. The same user always gets the same arm while salt and weights stay.
+cumulative weight share covers it. The same user always gets the same arm while salt and weights stay,
+whichever of the experiment's targets the request is for.
 
-A request without a user id gets every running experiment's control arm (the first) and is not part of
-the experiment: no assignment is returned, so nothing is recorded or reported for it.
+A request takes part in the running experiments whose ``targets`` cover its :class:`Target`. A request
+without a user id gets those experiments' control arms (the first) and is not part of them: no
+assignment is returned, so nothing is recorded or reported for it.
+
+Suggestion ids carry their target, so stored exposures and events can be split by it without another
+column: ``<hex>`` is a code completion (as before targets existed), ``<target key>.<hex>`` anything else
+(``code_generations.9f…``, ``infill.9f…``, ``feature:explain_code.9f…``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass, replace
+from typing import get_args
 
-from assay.config import ExperimentArm, ExperimentConfig, PipelineConfig
+from assay.config import ExperimentArm, ExperimentConfig, ExperimentTarget, PipelineConfig
+from assay.errors import RequestInvalid
+from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import CompletionInput
+
+TARGETS: tuple[str, ...] = get_args(ExperimentTarget)
+FEATURE_PREFIX = "feature:"
+SUGGESTION_HEX = 24
+"""Random hex digits of a suggestion id (96 bits); the target key in front keeps it within 64 characters."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request produces: an endpoint kind, and for ``features`` the prompt feature."""
+
+    kind: ExperimentTarget
+    feature: str | None = None
+
+    @property
+    def key(self) -> str:
+        """``code_completions``, ``code_generations``, ``infill`` or ``feature:<id>``."""
+        return f"{FEATURE_PREFIX}{self.feature}" if self.kind == "features" else self.kind
+
+    def new_suggestion_id(self) -> str:
+        """A fresh suggestion id carrying this target (see module doc)."""
+        token = uuid.uuid4().hex
+        return token if self.kind == "code_completions" else f"{self.key}.{token[:SUGGESTION_HEX]}"
+
+    def covered_by(self, experiment: ExperimentConfig) -> bool:
+        if self.kind not in experiment.targets:
+            return False
+        return self.kind != "features" or not experiment.features or self.feature in experiment.features
+
+
+COMPLETIONS = Target("code_completions")
+GENERATIONS = Target("code_generations")
+INFILL = Target("infill")
+
+
+def feature_target(feature: str) -> Target:
+    return Target("features", feature)
+
+
+def target_key_of(suggestion_id: str | None) -> str:
+    """The target key a suggestion id carries; ids without one (or a client's own) are code completions."""
+    head, dot, _ = (suggestion_id or "").partition(".")
+    if dot and (head in TARGETS or head.startswith(FEATURE_PREFIX)):
+        return head
+    return COMPLETIONS.key
+
+
+def check_target_filter(value: str) -> str:
+    """A target filter as ``assay experiment analyze --target`` takes it: a target (``features`` = every
+    feature) or ``feature:<id>``; ``RequestInvalid`` naming ``--target`` otherwise."""
+    if value in TARGETS or (value.startswith(FEATURE_PREFIX) and len(value) > len(FEATURE_PREFIX)):
+        return value
+    raise RequestInvalid(f"unknown target '{value}'; targets: {', '.join(TARGETS)} or feature:<id>", field="--target")
+
+
+def in_target(suggestion_id: str | None, wanted: str | None) -> bool:
+    """Whether a suggestion id belongs to the target filter ``wanted`` (None: every target)."""
+    if wanted is None:
+        return True
+    key = target_key_of(suggestion_id)
+    return key == wanted or (wanted == "features" and key.startswith(FEATURE_PREFIX))
 
 
 @dataclass(frozen=True)
@@ -56,17 +127,35 @@ def apply_arm(inp: CompletionInput, arm: ExperimentArm, base: PipelineConfig) ->
                    pipeline=current.model_copy(update=pipeline_changes) if pipeline_changes else inp.pipeline)
 
 
-def assign(experiments: list[ExperimentConfig], inp: CompletionInput, user_id: str | None,
-           base: PipelineConfig) -> tuple[CompletionInput, list[Assignment]]:
-    """Apply every running experiment's arm for ``user_id`` (in config order) and return the assignments."""
+def apply_chat_arm(inp: ChatInput, arm: ExperimentArm) -> ChatInput:
+    """``inp`` as the arm serves it: its model, max tokens and temperature win over the request's."""
+    p = arm.pipeline
+    changes = {k: v for k, v in (("max_tokens", p.max_tokens), ("temperature", p.temperature)) if v is not None}
+    return replace(inp, model=arm.model or inp.model, overrides=replace(inp.overrides, **changes))
+
+
+def arms_for(experiments: list[ExperimentConfig], target: Target,
+             user_id: str | None) -> tuple[list[ExperimentArm], list[Assignment]]:
+    """The arms serving a ``target`` request of ``user_id`` (running experiments covering it, in config
+    order; control arms without a user) and the assignments to report (none without a user)."""
+    arms: list[ExperimentArm] = []
     assignments: list[Assignment] = []
     for experiment in experiments:
-        if experiment.status != "running":
+        if experiment.status != "running" or not target.covered_by(experiment):
             continue
         if not user_id:
-            inp = apply_arm(inp, experiment.arms[0], base)
+            arms.append(experiment.arms[0])
             continue
         chosen = assign_arm(experiment, user_id)
-        inp = apply_arm(inp, experiment.arms[chosen.variant], base)
+        arms.append(experiment.arms[chosen.variant])
         assignments.append(chosen)
+    return arms, assignments
+
+
+def assign(experiments: list[ExperimentConfig], inp: CompletionInput, user_id: str | None,
+           base: PipelineConfig, target: Target = COMPLETIONS) -> tuple[CompletionInput, list[Assignment]]:
+    """Apply every covering experiment's arm for ``user_id`` (in config order) and return the assignments."""
+    arms, assignments = arms_for(experiments, target, user_id)
+    for arm in arms:
+        inp = apply_arm(inp, arm, base)
     return inp, assignments

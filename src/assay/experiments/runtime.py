@@ -5,8 +5,13 @@ A route that assigns arms stores a :class:`RequestExperiments` in the request's 
 :data:`STATE_KEY`. :class:`ExposureMiddleware` then adds the ``X-Assay-Experiments`` header (a JSON
 list of ``{name, variant, arm}``) to the response and, after its last byte, writes one
 :class:`~assay.experiments.events.Exposure` per assignment (latency of the whole response, tokens from
-the pipeline trace, error = status ≥ 500 or a trace error, cost from the arm's prices) plus the
+the pipeline trace or, for chat-served suggestions, the usage the route noted; error = status ≥ 500,
+421 (a failed model call on ``/v1/prompts``) or a trace error; cost from the arm's prices) plus the
 request's GitLab telemetry counters. A failing write is logged, never turned into a failed request.
+
+Experiments on the ``features`` target are checked against the prompt registry when the runtime is
+built (so ``create_app`` refuses them): each listed feature must exist, and each arm's
+``prompt_version`` must match a version of every family of every feature the experiment covers.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assay.config import ExperimentConfig, Settings, request_cost
-from assay.errors import RequestInvalid
-from assay.experiments.assign import Assignment, assign
+from assay.config import ExperimentArm, ExperimentConfig, Settings, request_cost
+from assay.errors import ConfigError, RequestInvalid
+from assay.experiments.assign import COMPLETIONS, Assignment, Target, arms_for, assign
 from assay.experiments.events import EventBatch, Exposure, StoredEvent, TelemetryCount
 from assay.experiments.store import EventStore, open_event_store
 from assay.pipeline.engine import Engine
@@ -33,6 +38,7 @@ log = logging.getLogger("assay.experiments")
 
 STATE_KEY = "assay_experiments"
 HEADER = "X-Assay-Experiments"
+MODEL_FAILED_STATUS = 421
 
 
 @dataclass
@@ -41,7 +47,10 @@ class RequestExperiments:
 
     assignments: list[Assignment] = field(default_factory=list)
     trace_id: str | None = None
+    """The suggestion id (for completions and ``/infill`` also the pipeline trace id)."""
     telemetry: list[TelemetryCount] = field(default_factory=list)
+    usage: Usage | None = None
+    """Tokens of a chat-served suggestion (no pipeline trace), noted by the route."""
 
     def tags(self) -> list[dict[str, str | int]]:
         """``[{name, variant, arm}]`` for responses."""
@@ -52,6 +61,7 @@ class ExperimentRuntime:
     """Configured experiments plus the event store (opened on first use, in ``database.url``)."""
 
     def __init__(self, settings: Settings, store: EventStore | None = None) -> None:
+        check_prompt_targets(settings.experiments)
         self.settings = settings
         self._store = store
         self._lock = threading.Lock()
@@ -66,8 +76,12 @@ class ExperimentRuntime:
     def experiment(self, name: str) -> ExperimentConfig | None:
         return next((e for e in self.settings.experiments if e.name == name), None)
 
-    def assign(self, inp: CompletionInput, user_id: str | None) -> tuple[CompletionInput, list[Assignment]]:
-        return assign(self.settings.experiments, inp, user_id, self.settings.pipeline)
+    def assign(self, inp: CompletionInput, user_id: str | None,
+               target: Target = COMPLETIONS) -> tuple[CompletionInput, list[Assignment]]:
+        return assign(self.settings.experiments, inp, user_id, self.settings.pipeline, target)
+
+    def arms(self, target: Target, user_id: str | None) -> tuple[list[ExperimentArm], list[Assignment]]:
+        return arms_for(self.settings.experiments, target, user_id)
 
     def arm_name(self, experiment: str, arm: str | int, where: str) -> str:
         """The name of ``arm`` (a name or a variant index) of a configured experiment; ``RequestInvalid`` naming ``where``."""
@@ -100,9 +114,10 @@ class ExperimentRuntime:
         return out
 
     def exposures(self, pending: RequestExperiments, latency_ms: float, status: int, trace: Trace | None) -> list[Exposure]:
-        prompt = trace.prompt_tokens if trace else 0
-        completion = trace.completion_tokens if trace else 0
-        error = status >= 500 or (trace is not None and trace.error is not None)
+        usage = pending.usage or Usage()
+        prompt = trace.prompt_tokens if trace else usage.prompt_tokens
+        completion = trace.completion_tokens if trace else usage.completion_tokens
+        error = status >= 500 or status == MODEL_FAILED_STATUS or (trace is not None and trace.error is not None)
         now = time.time()
         out = []
         for a in pending.assignments:
@@ -137,6 +152,31 @@ class ExperimentRuntime:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+
+
+def check_prompt_targets(experiments: list[ExperimentConfig]) -> None:
+    """``ConfigError`` naming the field when a ``features`` experiment names an unknown feature or pins a
+    ``prompt_version`` that some family of a covered feature lacks."""
+    if not any("features" in e.targets for e in experiments):
+        return
+    from assay.prompts import PromptNotFound, default_registry
+
+    registry = default_registry()
+    known = registry.features()
+    for i, experiment in enumerate(experiments):
+        for j, feature in enumerate(experiment.features):
+            if feature not in known:
+                raise ConfigError(f"experiments.{i}.features.{j}: unknown feature '{feature}'; known: {', '.join(known)}")
+        for j, arm in enumerate(experiment.arms):
+            if arm.prompt_version is None:
+                continue
+            for feature in experiment.features or known:
+                for family in registry.families(feature):
+                    try:
+                        registry.resolve(f"{feature}/{family}", constraint=arm.prompt_version)
+                    except (PromptNotFound, RequestInvalid) as exc:
+                        raise ConfigError(f"experiments.{i}.arms.{j}.prompt_version: "
+                                          f"{exc.message.removeprefix('prompt_version: ')}") from None
 
 
 class ExposureMiddleware:

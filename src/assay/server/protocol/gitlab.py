@@ -279,6 +279,8 @@ class SuggestionsResponse(BaseModel):
 class ComponentsMetadata(BaseModel):
     model: ModelMeta
     timestamp: int
+    experiments: list[Experiment] | None = None
+    """The request's experiment variants (as v2's ``experiments``); omitted when it is in none."""
 
 
 class ComponentsResponse(BaseModel):

@@ -89,3 +89,5 @@ class InfillResponse(BaseModel):
     tokens_cached: int = 0
     truncated: bool = False
     timings: Timings
+    assay_experiments: list[dict[str, str | int]] | None = Field(default=None, exclude_if=lambda v: v is None)
+    """``[{name, variant, arm}]`` of the experiments this request is in (also in ``X-Assay-Experiments``)."""

@@ -155,6 +155,8 @@ class ChatCompletionResponse(BaseModel):
     model: str
     choices: list[ChatChoice]
     usage: UsageOut
+    assay_experiments: list[dict[str, str | int]] | None = Field(default=None, exclude_if=lambda v: v is None)
+    """``[{name, variant, arm}]`` of the experiments a ``feature:<id>`` request is in (also in ``X-Assay-Experiments``)."""
 
 
 class ChatDelta(BaseModel):

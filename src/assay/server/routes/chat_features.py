@@ -16,6 +16,7 @@ chat model; the request's max_tokens / temperature / top_p / stop replace the pr
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -28,6 +29,7 @@ from assay.pipeline.types import RequestOverrides
 from assay.prompts import PromptNotFound, RenderedPrompt, default_registry
 from assay.server.deps import settings_of
 from assay.server.protocol.openai import ChatCompletionRequest, to_chat_input
+from assay.server.routes.events import FeatureArm, experiment_tags, feature_arm
 from assay.server.routes.prompts import (
     ask,
     chat_model,
@@ -36,6 +38,7 @@ from assay.server.routes.prompts import (
     render_prompt,
     reply_text,
     stream_text,
+    suggestion_header,
 )
 from assay.types import ChatMessage
 
@@ -95,6 +98,8 @@ class ChatFeatureMetadata(BaseModel):
     provider: str
     model: str
     timestamp: int
+    experiments: list[dict[str, str | int]] | None = Field(default=None, exclude_if=lambda v: v is None)
+    """``[{name, variant, arm}]`` of the experiments this request is in (also in ``X-Assay-Experiments``)."""
 
 
 class ChatFeatureResponse(BaseModel):
@@ -109,22 +114,26 @@ def _overrides(params: ChatParams | None) -> RequestOverrides:
                             stop=tuple(p.stop_sequences) if p.stop_sequences else None)
 
 
-def _input(request: Request, invokable: str, payload: ChatPayload) -> tuple[ChatInput, RenderedPrompt | None, str]:
+def _input(request: Request, invokable: str, payload: ChatPayload,
+           arm: FeatureArm) -> tuple[ChatInput, RenderedPrompt | None, str]:
     payload.text_size_ok()
-    model, _ = chat_model(request, payload.model)
     overrides = _overrides(payload.params)
+    rendered: RenderedPrompt | None = None
     if isinstance(payload.content, list):
+        model, _ = chat_model(request, arm.model or payload.model)
         check_unit_primitives(request, invokable, default_registry().resolve(invokable).data.unit_primitives)
         if not payload.content:
             raise RequestInvalid("at least one message is required", field="prompt_components.0.payload.content")
         messages = tuple(ChatMessage(m.role, m.content) for m in payload.content)
-        capped = overrides.max_tokens or MAX_CHAT_TOKENS
-        return ChatInput(messages=messages, model=model, overrides=RequestOverrides(
-            max_tokens=capped, temperature=overrides.temperature, stop=overrides.stop)), None, model
-    rendered, model = render_prompt(request, invokable, payload.content, metadata_name=payload.model)
-    inp = prompt_chat_input(rendered, model, overrides)
+        inp = ChatInput(messages=messages, model=model, overrides=RequestOverrides(
+            max_tokens=overrides.max_tokens or MAX_CHAT_TOKENS, temperature=overrides.temperature, stop=overrides.stop))
+    else:
+        rendered, model = render_prompt(request, invokable, payload.content, metadata_name=payload.model,
+                                        constraint=arm.prompt_version, model=arm.model)
+        inp = prompt_chat_input(rendered, model, overrides)
+    inp = arm.apply(inp)
     if inp.overrides.max_tokens and inp.overrides.max_tokens > MAX_CHAT_TOKENS:
-        inp = ChatInput(inp.messages, inp.model, RequestOverrides(**{**inp.overrides.__dict__, "max_tokens": MAX_CHAT_TOKENS}))
+        inp = replace(inp, overrides=replace(inp.overrides, max_tokens=MAX_CHAT_TOKENS))
     return inp, rendered, model
 
 
@@ -132,14 +141,16 @@ def _input(request: Request, invokable: str, payload: ChatPayload) -> tuple[Chat
 async def chat_feature(invokable: str, body: ChatFeatureRequest, request: Request) -> Response:
     if invokable not in INVOKABLES:
         raise PromptNotFound(f"unknown chat invokable '{invokable}'; known: {', '.join(INVOKABLES)}")
-    inp, rendered, model = _input(request, invokable, body.prompt_components[0].payload)
+    arm = feature_arm(request, invokable)
+    inp, rendered, model = _input(request, invokable, body.prompt_components[0].payload, arm)
     if body.stream:
         return await stream_text(request, inp, rendered.prefill if rendered else "", as_421=False)
     gen = await ask(request, inp, as_421=False)
     provider = next((m.provider for m in settings_of(request).models if m.name == model), "unknown")
     out = ChatFeatureResponse(response=reply_text(rendered, gen), metadata=ChatFeatureMetadata(
-        provider=provider, model=gen.model or model, timestamp=int(time.time())))
-    return Response(out.model_dump_json(), media_type="application/json")
+        provider=provider, model=gen.model or model, timestamp=int(time.time()),
+        experiments=experiment_tags(request) or None))
+    return Response(out.model_dump_json(), media_type="application/json", headers=suggestion_header(request))
 
 
 def is_feature_model(model: str | None) -> bool:
@@ -154,5 +165,6 @@ def feature_chat_input(request: Request, body: ChatCompletionRequest) -> ChatInp
     users = [m for m in plain.messages if m.role == "user"]
     if not users:
         raise RequestInvalid(f"model '{body.model}' needs a user message with the feature's input", field="messages")
-    rendered, model = render_prompt(request, feature, users[-1].content)
-    return prompt_chat_input(rendered, model, plain.overrides)
+    arm = feature_arm(request, feature, body.user)
+    rendered, model = render_prompt(request, feature, users[-1].content, constraint=arm.prompt_version, model=arm.model)
+    return arm.apply(prompt_chat_input(rendered, model, plain.overrides))

@@ -1,5 +1,5 @@
 """``POST /v1/events`` (scope ``events``): clients report what happened to suggestions, in batches, and
-the helpers the completion routes call to put a request into the configured experiments.
+the helpers the suggestion routes call to put a request into the configured experiments.
 
 Body: ``{"events": [{id, type, suggestion_id, user_id?, experiment?, arm?, timestamp, accepted_chars?,
 retained_chars?, checkpoint_s?}, ...]}`` (see :mod:`assay.experiments.events`). Answer:
@@ -9,18 +9,26 @@ retained_chars?, checkpoint_s?}, ...]}`` (see :mod:`assay.experiments.events`). 
 The user of a request is ``X-Gitlab-Global-User-Id``, else the OpenAI ``user`` field, else the
 authenticated API key's (or GitLab token's) user; without one, a request gets the control arms and
 is not part of any experiment.
+
+A request in an experiment gets a suggestion id (:func:`suggestion_id`; ``X-Assay-Trace-Id`` on the
+wire) that carries its target; clients send it back as the events' ``suggestion_id``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, replace
 
 from fastapi import APIRouter, Request
 
+from assay.config import ExperimentArm
+from assay.experiments.assign import COMPLETIONS, Assignment, Target, apply_chat_arm, feature_target
 from assay.experiments.events import EventBatch, EventsAccepted
 from assay.experiments.runtime import STATE_KEY, ExperimentRuntime, RequestExperiments
+from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import CompletionInput
-from assay.server.calls import with_trace_id
+from assay.prompts import default_registry
+from assay.types import Usage
 
 router = APIRouter(prefix="/v1", tags=["experiments"])
 
@@ -52,18 +60,79 @@ def _pending(request: Request) -> RequestExperiments:
     return pending
 
 
-def apply_experiments(request: Request, inp: CompletionInput, body_user: str | None = None) -> CompletionInput:
-    """``inp`` as the user's arms serve it (with a trace id); the assignment is kept for the response."""
-    runtime = runtime_of(request)
-    if not runtime.settings.experiments:
-        return inp
-    inp = with_trace_id(inp)
-    inp, assignments = runtime.assign(inp, user_of(request, body_user))
+def _keep(request: Request, assignments: list[Assignment], suggestion: str) -> None:
     if assignments:
         pending = _pending(request)
         pending.assignments = assignments
-        pending.trace_id = inp.trace_id
+        pending.trace_id = suggestion
+
+
+def apply_experiments(request: Request, inp: CompletionInput, body_user: str | None = None,
+                      target: Target = COMPLETIONS) -> CompletionInput:
+    """``inp`` as the user's arms serve it (with a trace id carrying ``target``); the assignment is kept
+    for the response."""
+    runtime = runtime_of(request)
+    if not runtime.settings.experiments:
+        return inp
+    inp = replace(inp, trace_id=inp.trace_id or target.new_suggestion_id())
+    inp, assignments = runtime.assign(inp, user_of(request, body_user), target)
+    _keep(request, assignments, inp.trace_id or "")
     return inp
+
+
+def apply_chat_experiments(request: Request, inp: ChatInput, target: Target,
+                           body_user: str | None = None) -> ChatInput:
+    """A chat-served suggestion (generations, chat-path completions) as the user's arms serve it."""
+    runtime = runtime_of(request)
+    if not runtime.settings.experiments:
+        return inp
+    arms, assignments = runtime.arms(target, user_of(request, body_user))
+    for arm in arms:
+        inp = apply_chat_arm(inp, arm)
+    _keep(request, assignments, target.new_suggestion_id())
+    return inp
+
+
+@dataclass(frozen=True)
+class FeatureArm:
+    """What the user's arms change about a feature request, known before its prompt is rendered."""
+
+    model: str | None = None
+    prompt_version: str | None = None
+    arms: tuple[ExperimentArm, ...] = ()
+
+    def apply(self, inp: ChatInput) -> ChatInput:
+        """The arms' max tokens and temperature (the model was already chosen when rendering)."""
+        for arm in self.arms:
+            inp = apply_chat_arm(inp, arm.model_copy(update={"model": None}))
+        return inp
+
+
+def feature_arm(request: Request, prompt_id: str, body_user: str | None = None) -> FeatureArm:
+    """The user's arms for a request of prompt ``prompt_id`` (``feature`` or ``feature/family``; an
+    unknown one raises ``PromptNotFound``); the last arm setting a model or prompt version wins."""
+    runtime = runtime_of(request)
+    if not runtime.settings.experiments:
+        return FeatureArm()
+    target = feature_target(default_registry().split_id(prompt_id)[0])
+    arms, assignments = runtime.arms(target, user_of(request, body_user))
+    _keep(request, assignments, target.new_suggestion_id())
+    return FeatureArm(model=next((a.model for a in reversed(arms) if a.model), None),
+                      prompt_version=next((a.prompt_version for a in reversed(arms) if a.prompt_version), None),
+                      arms=tuple(arms))
+
+
+def suggestion_id(request: Request) -> str | None:
+    """The suggestion id of a request in an experiment; None otherwise."""
+    pending = getattr(request.state, STATE_KEY, None)
+    return pending.trace_id if pending is not None and pending.assignments else None
+
+
+def note_usage(request: Request, usage: Usage) -> None:
+    """Keep the tokens of a chat-served suggestion for its exposure record."""
+    pending = getattr(request.state, STATE_KEY, None)
+    if pending is not None:
+        pending.usage = usage
 
 
 def experiment_tags(request: Request) -> list[dict[str, str | int]]:

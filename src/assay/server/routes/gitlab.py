@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from assay.errors import Forbidden
+from assay.experiments.assign import COMPLETIONS, GENERATIONS
 from assay.languages import detect_language
 from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import CompletionInput, Trace
@@ -43,8 +44,15 @@ from assay.server.protocol.gitlab import (
     TokensConsumption,
     to_pipeline_input,
 )
-from assay.server.routes.events import apply_experiments, experiment_tags, note_telemetry
-from assay.types import Choice, Usage
+from assay.server.routes.events import (
+    apply_chat_experiments,
+    apply_experiments,
+    experiment_tags,
+    note_telemetry,
+    note_usage,
+    suggestion_id,
+)
+from assay.types import Choice, Generation, Usage
 
 router = APIRouter(tags=["gitlab"])
 GENERATION_UNIT_PRIMITIVE = "generate_code"
@@ -112,6 +120,9 @@ def _input(request: Request, body: CodeRequest | ComponentsRequest, generation: 
         note_telemetry(request, [t.model_dump() for t in body.telemetry])
     if isinstance(inp, CompletionInput):
         inp = apply_experiments(request, inp)
+    else:
+        is_generation = generation or isinstance(getattr(body, "task", None), EditorGenerationComponent)
+        inp = apply_chat_experiments(request, inp, GENERATIONS if is_generation else COMPLETIONS)
     require_model(request, inp.model)
     return calls.with_trace_id(inp) if isinstance(inp, CompletionInput) else inp
 
@@ -128,9 +139,11 @@ async def _answer(request: Request, inp: CompletionInput | ChatInput, file_name:
         return _Answer.build(result.choices, result.model, _provider(request, result.model), result.language,
                              result.usage, result.trace)
     gen = await calls.chat(engine, inp, budget)
+    note_usage(request, gen.usage)
     model = gen.model or _model_name(request, inp)
     lang = detect_language(file_name)
-    return _Answer.build(gen.choices, model, _provider(request, model), lang.id if lang else None, gen.usage, None)
+    answer = _Answer.build(gen.choices, model, _provider(request, model), lang.id if lang else None, gen.usage, None)
+    return replace(answer, trace_id=suggestion_id(request))
 
 
 async def _text_stream(request: Request, inp: CompletionInput | ChatInput) -> calls.Primed:
@@ -139,9 +152,14 @@ async def _text_stream(request: Request, inp: CompletionInput | ChatInput) -> ca
     return await calls.prime(stream, budget_of(request))
 
 
-def _stream_headers(inp: CompletionInput | ChatInput) -> dict[str, str]:
-    trace = inp.trace_id if isinstance(inp, CompletionInput) else None
+def _stream_headers(request: Request, inp: CompletionInput | ChatInput) -> dict[str, str]:
+    trace = inp.trace_id if isinstance(inp, CompletionInput) else suggestion_id(request)
     return {**SSE_HEADERS, **({TRACE_HEADER: trace} if trace else {})}
+
+
+def _note_final_usage(request: Request, primed: calls.Primed) -> None:
+    if isinstance(primed.final, Generation):
+        note_usage(request, primed.final.usage)
 
 
 async def _raw_text(request: Request, inp: CompletionInput | ChatInput) -> StreamingResponse:
@@ -151,8 +169,9 @@ async def _raw_text(request: Request, inp: CompletionInput | ChatInput) -> Strea
         async for chunk in primed.chunks:
             if chunk.index == 0 and chunk.text:
                 yield chunk.text
+        _note_final_usage(request, primed)
 
-    return StreamingResponse(body(), media_type="text/event-stream", headers=_stream_headers(inp))
+    return StreamingResponse(body(), media_type="text/event-stream", headers=_stream_headers(request, inp))
 
 
 async def _code(request: Request, body: CodeRequest, generation: bool) -> Response:
@@ -161,8 +180,7 @@ async def _code(request: Request, body: CodeRequest, generation: bool) -> Respon
         return await _raw_text(request, inp)
     answer = await _answer(request, inp, body.current_file.file_name)
     response = SuggestionsResponse(model=answer.meta, created=int(time.time()), choices=answer.choices,
-                                   experiments=[Experiment(name=t["name"], variant=t["variant"])
-                                                for t in experiment_tags(request)])
+                                   experiments=_experiments(request))
     return Response(response.model_dump_json(), media_type="application/json", headers=answer.headers)
 
 
@@ -182,10 +200,14 @@ async def _components(request: Request, body: ComponentsRequest) -> tuple[Comple
     return inp, await _answer(request, inp, body.task.payload.file_name)
 
 
-def _components_json(answer: _Answer) -> Response:
+def _experiments(request: Request) -> list[Experiment]:
+    return [Experiment(name=t["name"], variant=t["variant"]) for t in experiment_tags(request)]
+
+
+def _components_json(request: Request, answer: _Answer) -> Response:
     meta = answer.meta.model_copy(update={"tokens_consumption_metadata": None})
-    response = ComponentsResponse(choices=answer.choices,
-                                  metadata=ComponentsMetadata(model=meta, timestamp=int(time.time())))
+    response = ComponentsResponse(choices=answer.choices, metadata=ComponentsMetadata(
+        model=meta, timestamp=int(time.time()), experiments=_experiments(request) or None))
     return Response(response.model_dump_json(exclude_none=True), media_type="application/json",
                     headers=answer.headers)
 
@@ -195,19 +217,20 @@ async def v3_completions(body: ComponentsRequest, request: Request) -> Response:
     if body.stream:
         return await _raw_text(request, _input(request, body, generation=False))
     _, answer = await _components(request, body)
-    return _components_json(answer)
+    return _components_json(request, answer)
 
 
 @router.post("/v4/code/suggestions", response_model=ComponentsResponse)
 async def v4_suggestions(body: ComponentsRequest, request: Request) -> Response:
     if not body.stream:
         _, answer = await _components(request, body)
-        return _components_json(answer)
+        return _components_json(request, answer)
     inp = _input(request, body, generation=False)
     primed = await _text_stream(request, inp)
     model = _model_name(request, inp)
+    experiments = [e.model_dump() for e in _experiments(request)]
     start = {"metadata": {"model": {"engine": _provider(request, model), "name": model},
-                          "timestamp": int(time.time())}}
+                          "timestamp": int(time.time()), **({"experiments": experiments} if experiments else {})}}
 
     async def events() -> AsyncIterator[str]:
         yield f"event: stream_start\ndata: {json.dumps(start)}\n\n"
@@ -215,7 +238,8 @@ async def v4_suggestions(body: ComponentsRequest, request: Request) -> Response:
             if chunk.text:
                 data = {"choices": [{"delta": {"content": chunk.text}, "index": chunk.index}]}
                 yield f"event: content_chunk\ndata: {json.dumps(data)}\n\n"
+        _note_final_usage(request, primed)
         yield "event: stream_end\ndata: null\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={**_stream_headers(inp), "X-Streaming-Format": "sse"})
+                             headers={**_stream_headers(request, inp), "X-Streaming-Format": "sse"})

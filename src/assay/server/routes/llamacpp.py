@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from assay.experiments.assign import INFILL
 from assay.pipeline.types import CompletionResult
 from assay.server import calls
 from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, require_model, settings_of
@@ -22,16 +23,19 @@ from assay.server.protocol.llamacpp import (
     Timings,
     to_completion_input,
 )
+from assay.server.routes.events import apply_experiments, experiment_tags
 from assay.types import FinishReason
 
 router = APIRouter(tags=["llama.cpp"])
 
 
-def _response(result: CompletionResult | None, model: str, elapsed_s: float) -> InfillResponse:
+def _response(result: CompletionResult | None, model: str, elapsed_s: float,
+              experiments: list[dict[str, str | int]] | None) -> InfillResponse:
     if result is None:
         return InfillResponse(content="", model=model, stopped_eos=False, stopped_limit=True, tokens_predicted=0,
                               tokens_evaluated=0, timings=Timings(prompt_n=0, prompt_ms=0.0, predicted_n=0,
-                                                                  predicted_ms=0.0, predicted_per_second=0.0))
+                                                                  predicted_ms=0.0, predicted_per_second=0.0),
+                              assay_experiments=experiments)
     choice = result.choices[0] if result.choices else None
     predicted = result.usage.completion_tokens
     ms = elapsed_s * 1000
@@ -49,21 +53,24 @@ def _response(result: CompletionResult | None, model: str, elapsed_s: float) -> 
         timings=Timings(prompt_n=result.usage.prompt_tokens, prompt_ms=prompt_ms, predicted_n=predicted,
                         predicted_ms=decode_ms,
                         predicted_per_second=predicted * 1000 / decode_ms if decode_ms > 0 else 0.0),
+        assay_experiments=experiments,
     )
 
 
 @router.post("/infill", response_model=InfillResponse)
 async def infill(body: InfillRequest, request: Request) -> Response:
     require_model(request, body.model)
-    model = body.model or settings_of(request).model_for("code_completions").name
+    default_model = settings_of(request).model_for("code_completions").name
     start = time.perf_counter()
     if body.n_predict == 0:
-        return Response(_response(None, model, 0.0).model_dump_json(), media_type="application/json")
-    inp = calls.with_trace_id(to_completion_input(body))
+        return Response(_response(None, body.model or default_model, 0.0, None).model_dump_json(),
+                        media_type="application/json")
+    inp = calls.with_trace_id(apply_experiments(request, to_completion_input(body), target=INFILL))
+    model, tags = inp.model or default_model, experiment_tags(request) or None
     engine, budget = engine_of(request), budget_of(request)
     if not body.stream:
         result = await calls.complete(engine, inp, budget)
-        return Response(_response(result, model, time.perf_counter() - start).model_dump_json(),
+        return Response(_response(result, model, time.perf_counter() - start, tags).model_dump_json(),
                         media_type="application/json", headers={TRACE_HEADER: result.trace.id})
     primed = await calls.prime(engine.stream_complete(inp), budget)
 
@@ -72,7 +79,7 @@ async def infill(body: InfillRequest, request: Request) -> Response:
             if chunk.index == 0:
                 yield f"data: {InfillChunk(content=chunk.text).model_dump_json()}\n\n"
         final: CompletionResult | None = primed.final
-        last = _response(final, model, time.perf_counter() - start).model_copy(update={"content": ""})
+        last = _response(final, model, time.perf_counter() - start, tags).model_copy(update={"content": ""})
         yield f"data: {last.model_dump_json()}\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream",

@@ -37,7 +37,7 @@ from assay.server.protocol.openai import (
     to_completion_input,
 )
 from assay.server.routes.chat_features import feature_chat_input, is_feature_model
-from assay.server.routes.events import apply_experiments, experiment_tags
+from assay.server.routes.events import apply_experiments, experiment_tags, note_usage, suggestion_id
 from assay.types import Generation
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -116,14 +116,17 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> obj
         require_model(request, body.model)
         inp = to_chat_input(body)
     created = int(time.time())
-    cid = f"chatcmpl-{calls.new_trace_id()}"
+    suggestion = suggestion_id(request)
+    cid = f"chatcmpl-{suggestion or calls.new_trace_id()}"
+    headers = {TRACE_HEADER: suggestion} if suggestion else {}
     if not body.stream:
         gen = await calls.chat(engine, inp, budget)
+        note_usage(request, gen.usage)
         return _json(ChatCompletionResponse(
             id=cid, created=created, model=gen.model or body.model or settings_of(request).model_for("chat").name,
             choices=[ChatChoice(index=c.index, message=ChatMessageOut(content=c.text), finish_reason=c.finish_reason.wire())
                      for c in gen.choices],
-            usage=UsageOut.of(gen.usage)))
+            usage=UsageOut.of(gen.usage), assay_experiments=experiment_tags(request) or None), headers)
     primed = await calls.prime(engine.stream_chat(inp), budget)
 
     model = body.model or settings_of(request).model_for("chat").name
@@ -142,6 +145,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> obj
             return
         final: Generation | None = primed.final
         if final is not None:
+            note_usage(request, final.usage)
             yield _event(ChatCompletionChunk(id=cid, created=created, model=final.model or model, choices=[
                 ChatChunkChoice(index=c.index, delta=ChatDelta(), finish_reason=c.finish_reason.wire())
                 for c in final.choices]))
@@ -150,7 +154,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> obj
                                                  usage=UsageOut.of(final.usage)))
         yield "data: [DONE]\n\n"
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingResponse(events(), media_type="text/event-stream", headers={**SSE_HEADERS, **headers})
 
 
 def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:

@@ -29,7 +29,8 @@ from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import RequestOverrides
 from assay.prompts import PromptRegistry, RenderedPrompt, default_registry
 from assay.server import calls
-from assay.server.deps import SSE_HEADERS, budget_of, engine_of, settings_of
+from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, settings_of
+from assay.server.routes.events import feature_arm, note_usage, suggestion_id
 from assay.types import Generation
 
 router = APIRouter(tags=["prompts"])
@@ -91,13 +92,15 @@ def chat_model(request: Request, requested: str | None = None) -> tuple[str, str
 
 
 def render_prompt(request: Request, prompt_id: str, inputs: Mapping[str, Any] | str, *,
-                  constraint: str | None = None, metadata_name: str | None = None) -> tuple[RenderedPrompt, str]:
+                  constraint: str | None = None, metadata_name: str | None = None,
+                  model: str | None = None) -> tuple[RenderedPrompt, str]:
     """Resolve and render ``prompt_id`` for the model that will answer; returns (prompt, model name).
 
     ``inputs`` given as text fill the prompt's primary input (or, as a JSON object, all of them).
+    ``model`` (an experiment arm's configured model) answers in place of the one ``metadata_name`` picks.
     """
     registry = default_registry()
-    model, family = chat_model(request, metadata_name)
+    model, family = chat_model(request, model or metadata_name)
     prompt = registry.resolve(prompt_id, metadata_name, family, constraint=constraint)
     check_unit_primitives(request, prompt.feature, prompt.data.unit_primitives)
     values = prompt.inputs_from_text(inputs) if isinstance(inputs, str) else inputs
@@ -123,11 +126,13 @@ def model_failed(exc: ProviderError) -> ModelFailed:
 async def ask(request: Request, inp: ChatInput, *, as_421: bool) -> Generation:
     """Run the chat model under the request budget; with ``as_421`` a model failure becomes ``ModelFailed``."""
     try:
-        return await calls.chat(engine_of(request), inp, budget_of(request))
+        gen = await calls.chat(engine_of(request), inp, budget_of(request))
     except ProviderError as exc:
         if as_421:
             raise model_failed(exc) from None
         raise
+    note_usage(request, gen.usage)
+    return gen
 
 
 async def stream_text(request: Request, inp: ChatInput, prefix: str, *, as_421: bool) -> StreamingResponse:
@@ -145,8 +150,16 @@ async def stream_text(request: Request, inp: ChatInput, prefix: str, *, as_421: 
         async for chunk in primed.chunks:
             if chunk.index == 0 and chunk.text:
                 yield chunk.text
+        if isinstance(primed.final, Generation):
+            note_usage(request, primed.final.usage)
 
-    return StreamingResponse(body(), media_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingResponse(body(), media_type="text/event-stream", headers={**SSE_HEADERS, **suggestion_header(request)})
+
+
+def suggestion_header(request: Request) -> dict[str, str]:
+    """``X-Assay-Trace-Id: <suggestion id>`` for a request in an experiment; empty otherwise."""
+    suggestion = suggestion_id(request)
+    return {TRACE_HEADER: suggestion} if suggestion else {}
 
 
 def reply_text(rendered: RenderedPrompt | None, gen: Generation) -> str:
@@ -157,11 +170,13 @@ def reply_text(rendered: RenderedPrompt | None, gen: Generation) -> str:
 @router.post("/v1/prompts/{prompt_id:path}")
 async def invoke_prompt(prompt_id: str, body: PromptRequest, request: Request) -> Response:
     meta_name = body.model_metadata.name if body.model_metadata else None
-    rendered, model = render_prompt(request, prompt_id, body.inputs, constraint=body.prompt_version,
-                                    metadata_name=meta_name)
-    inp = prompt_chat_input(rendered, model)
+    arm = feature_arm(request, prompt_id)
+    rendered, model = render_prompt(request, prompt_id, body.inputs, constraint=arm.prompt_version or body.prompt_version,
+                                    metadata_name=meta_name, model=arm.model)
+    inp = arm.apply(prompt_chat_input(rendered, model))
     if body.stream:
         return await stream_text(request, inp, rendered.prefill, as_421=True)
     gen = await ask(request, inp, as_421=True)
     return Response(json.dumps(reply_text(rendered, gen)), media_type="application/json",
-                    headers={"X-Assay-Prompt-Version": f"{rendered.feature}/{rendered.family}@{rendered.version}"})
+                    headers={"X-Assay-Prompt-Version": f"{rendered.feature}/{rendered.family}@{rendered.version}",
+                             **suggestion_header(request)})
