@@ -99,7 +99,8 @@ def compare_command(
         typer.Option(help="A difference (in metric units) to size the needed number of problems for."),
     ] = None,
     metric: Annotated[
-        str | None, typer.Option(help="Quality metric of the verdicts and the Pareto frontier (default pass@1).")
+        str | None,
+        typer.Option(help="Quality metric of the verdicts and the Pareto frontier (default pass@1)."),
     ] = None,
     plot: Annotated[
         Path | None, typer.Option(help="Write the Pareto frontier figure here (.png or .svg).")
@@ -121,7 +122,9 @@ def compare_command(
     )
     with _one_line_errors():
         loaded = [resolve_run(r, task=task, db_url=db) for r in runs]
-        result = compare_runs(loaded, rng=np.random.default_rng(seed), settings=settings, quality_metric=metric)
+        result = compare_runs(
+            loaded, rng=np.random.default_rng(seed), settings=settings, quality_metric=metric
+        )
         if plot is not None:
             from assay.stats.plots import pareto_figure
 

@@ -173,7 +173,9 @@ def _one_metric(
     )
 
 
-def compare_pair(a: RunScores, b: RunScores, *, rng: np.random.Generator, settings: CompareSettings) -> PairComparison:
+def compare_pair(
+    a: RunScores, b: RunScores, *, rng: np.random.Generator, settings: CompareSettings
+) -> PairComparison:
     """Compare ``b`` with ``a`` on shared problems and metrics (p-values not yet adjusted, no verdict).
 
     ``sigma_d`` for power is the standard deviation implied by the reported SE (clustered when used).
@@ -238,7 +240,9 @@ def _quality_metric(runs: Sequence[RunScores], wanted: str | None) -> str:
         raise ValueError("the runs share no metric")
     metric = wanted or ("pass@1" if "pass@1" in shared else sorted(shared)[0])
     if metric not in shared:
-        raise ValueError(f"quality metric '{metric}' is not in every run; shared: {', '.join(sorted(shared))}")
+        raise ValueError(
+            f"quality metric '{metric}' is not in every run; shared: {', '.join(sorted(shared))}"
+        )
     return metric
 
 

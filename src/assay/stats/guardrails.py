@@ -35,23 +35,6 @@ class GuardrailMargins:
 
 
 @dataclass(frozen=True)
-class Guardrail:
-    """One guardrail's result; ``status`` is "pass", "fail", "inconclusive" or "no data"."""
-
-    name: str
-    control: float
-    treatment: float
-    estimate: float
-    ci: tuple[float, float]
-    margin: float
-    relative: bool
-    p_value: float
-    p_adjusted: float
-    status: str
-    method: str
-
-
-@dataclass(frozen=True)
 class GuardrailEstimate:
     """A guardrail's estimate, CI and one-sided non-inferiority p-value, before Holm and its status."""
 
@@ -64,6 +47,15 @@ class GuardrailEstimate:
     relative: bool
     p_value: float
     method: str
+
+
+@dataclass(frozen=True)
+class Guardrail(GuardrailEstimate):
+    """One guardrail's result: its estimate, the Holm-adjusted p-value and ``status`` ("pass", "fail",
+    "inconclusive" or "no data")."""
+
+    p_adjusted: float
+    status: str
 
 
 def _weighted_quantile(sorted_values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -187,12 +179,34 @@ def decide_guardrails(raw: list[GuardrailEstimate], *, alpha: float = 0.05) -> l
 def no_data(name: str, margin: float, relative: bool) -> Guardrail:
     """A guardrail that could not be computed: it never blocks a verdict on its own, and says so."""
     nan = float("nan")
-    return Guardrail(name, nan, nan, nan, (nan, nan), margin, relative, nan, nan, "no data", "none")
+    return Guardrail(
+        name,
+        nan,
+        nan,
+        nan,
+        (nan, nan),
+        margin,
+        relative,
+        p_value=nan,
+        method="none",
+        p_adjusted=nan,
+        status="no data",
+    )
 
 
 def unbounded_increase(name: str, control: float, treatment: float, margin: float) -> Guardrail:
     """A relative guardrail whose control value is 0 while the treatment's is not: it fails outright."""
     inf = float("inf")
     return Guardrail(
-        name, control, treatment, inf, (inf, inf), margin, True, 1.0, 1.0, "fail", "control is 0"
+        name,
+        control,
+        treatment,
+        inf,
+        (inf, inf),
+        margin,
+        True,
+        p_value=1.0,
+        method="control is 0",
+        p_adjusted=1.0,
+        status="fail",
     )

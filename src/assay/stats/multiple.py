@@ -6,6 +6,8 @@ Reject hypothesis i at level alpha when its adjusted p-value is at most alpha. B
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -19,28 +21,27 @@ def _as_p(p_values: ArrayLike) -> np.ndarray:
     return p
 
 
-def holm(p_values: ArrayLike) -> np.ndarray:
-    """Holm's step-down adjustment (controls the family-wise error rate)."""
+def _adjust(p_values: ArrayLike, step: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Apply ``step`` to the ascending p-values, cap at 1 and return them in the input order."""
     p = _as_p(p_values)
-    m = p.size
-    if m == 0:
+    if p.size == 0:
         return p
     order = np.argsort(p, kind="stable")
-    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    adjusted = np.empty(m)
-    adjusted[order] = np.minimum(stepped, 1.0)
+    adjusted = np.empty(p.size)
+    adjusted[order] = np.minimum(step(p[order]), 1.0)
     return adjusted
+
+
+def holm(p_values: ArrayLike) -> np.ndarray:
+    """Holm's step-down adjustment (controls the family-wise error rate)."""
+    return _adjust(p_values, lambda p: np.maximum.accumulate((p.size - np.arange(p.size)) * p))
 
 
 def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
     """Benjamini–Hochberg step-up adjustment (controls the false discovery rate)."""
-    p = _as_p(p_values)
-    m = p.size
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * m / np.arange(1, m + 1)
-    stepped = np.minimum.accumulate(scaled[::-1])[::-1]
-    adjusted = np.empty(m)
-    adjusted[order] = np.minimum(stepped, 1.0)
-    return adjusted
+
+    def step(p: np.ndarray) -> np.ndarray:
+        scaled = p * p.size / np.arange(1, p.size + 1)
+        return np.minimum.accumulate(scaled[::-1])[::-1]
+
+    return _adjust(p_values, step)

@@ -213,7 +213,9 @@ def _offline(comparison: Comparison) -> list[Section]:
                 for p in comparison.pareto
             ],
         )
-        sections.append(Section("Quality / latency / cost: Pareto frontier", tables=[table], figures=["pareto"]))
+        sections.append(
+            Section("Quality / latency / cost: Pareto frontier", tables=[table], figures=["pareto"])
+        )
     return sections
 
 

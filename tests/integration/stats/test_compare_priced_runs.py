@@ -45,7 +45,7 @@ class Model:
 MODELS = {
     "small": Model(frozenset(range(10)), 0.1, 1.0, 0.0),
     "large": Model(frozenset(range(N)), 2.0, 20.0, 0.005),
-    "mid": Model(frozenset({0, 1, 2, 3, 10, 11}), 1.0, 10.0, 0.03),
+    "mid": Model(frozenset({0, 1, 2, 3, 10, 11}), 1.0, 10.0, 0.05),
 }
 
 
@@ -62,11 +62,9 @@ def _invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.output
 
 
-def _eval(name: str, config: Path, data: Path, db: str) -> dict:
-    code, out, full = _invoke(
-        "eval", "humaneval", "--model", name, "--config", str(config), "--data", str(data),
-        "--workers", "1", "--k", "1", "--db", db, "--run-id", name, "--json",
-    )
+def _eval(run_id: str, model: str, config: Path, data: Path, db: str) -> dict:
+    source = ["--model", model, "--config", str(config), "--data", str(data), "--workers", "1", "--k", "1"]
+    code, out, full = _invoke("eval", "humaneval", *source, "--db", db, "--run-id", run_id, "--json")
     assert code == 0, full
     return json.loads(out)
 
@@ -96,9 +94,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     config = tmp / "assay.yaml"
     config.write_text(yaml.safe_dump({"models": models}))
     db = f"sqlite:///{tmp / 'runs.db'}"
-    evals = {name: _eval(name, config, data, db) for name in MODELS}
-    _invoke("eval", "humaneval", "--model", "small", "--config", str(config), "--data", str(other),
-            "--workers", "1", "--db", db, "--run-id", "other-problems", "--json")
+    evals = {name: _eval(name, name, config, data, db) for name in MODELS}
+    _eval("other-problems", "small", config, other, db)
     store = RunStore(db)
     try:
         order = {p["task_id"]: i for i, p in enumerate(one_line[:N])}
@@ -125,11 +122,16 @@ def _expected_cost(runs: Runs, name: str) -> float:
     return float(np.mean(per_problem))
 
 
-def _compare_json(runs: Runs, *extra: str) -> dict:
-    code, out, full = _invoke("compare", "small", "large", "mid", "--db", runs.db, "--json", "--seed", "3",
-                              "--bootstrap", "2000", *extra)
+def _compare(runs: Runs, *extra: str) -> str:
+    code, out, full = _invoke(
+        "compare", *MODELS, "--db", runs.db, "--seed", "3", "--bootstrap", "2000", *extra
+    )
     assert code == 0, full
-    return json.loads(out)
+    return out
+
+
+def _compare_json(runs: Runs) -> dict:
+    return json.loads(_compare(runs, "--json"))
 
 
 def test_the_runs_pass_what_their_answers_imply(runs: Runs) -> None:
@@ -150,7 +152,12 @@ def test_paired_deltas_tests_and_holm_agree_with_scipy_and_statsmodels(runs: Run
     raw_p = []
     for pair in pairs:
         [m] = pair["metrics"]
-        assert (m["metric"], m["subgroup"], m["test"], m["se_kind"]) == ("pass@1", "all", "mcnemar_exact", "clt")
+        assert (m["metric"], m["subgroup"], m["test"], m["se_kind"]) == (
+            "pass@1",
+            "all",
+            "mcnemar_exact",
+            "clt",
+        )
         b = _passes(pair["b"])
         d = b - a
         se = d.std(ddof=1) / np.sqrt(N)
@@ -159,8 +166,10 @@ def test_paired_deltas_tests_and_holm_agree_with_scipy_and_statsmodels(runs: Run
         assert m["diff"] == pytest.approx(d.mean())
         assert m["ci95"] == pytest.approx([d.mean() - z * se, d.mean() + z * se])
         assert m["bootstrap_ci95"][0] <= m["diff"] <= m["bootstrap_ci95"][1]
-        table = [[np.sum((a == 1) & (b == 1)), np.sum((a == 1) & (b == 0))],
-                 [np.sum((a == 0) & (b == 1)), np.sum((a == 0) & (b == 0))]]
+        table = [
+            [np.sum((a == 1) & (b == 1)), np.sum((a == 1) & (b == 0))],
+            [np.sum((a == 0) & (b == 1)), np.sum((a == 0) & (b == 0))],
+        ]
         n10, n01 = table[0][1], table[1][0]
         assert m["p_value"] == pytest.approx(stats.binomtest(min(n01, n10), n01 + n10, 0.5).pvalue)
         assert m["p_value"] == pytest.approx(mcnemar(table, exact=True).pvalue)
@@ -194,21 +203,27 @@ def test_cost_latency_and_the_pareto_frontier(runs: Runs) -> None:
 
 def _md_rows(markdown: str, section: str) -> list[list[str]]:
     body = markdown.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    return [[c.strip() for c in line.strip("|").split("|")] for line in body.splitlines()
-            if line.startswith("| ") and not line.startswith("| run |") and not line.startswith("| metric |")]
+    return [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in body.splitlines()
+        if line.startswith("| ") and not line.startswith("| run |") and not line.startswith("| metric |")
+    ]
 
 
 def test_markdown_html_and_text_show_the_same_numbers(runs: Runs, tmp_path: Path) -> None:
     data = _compare_json(runs)
     stem, plot = tmp_path / "decision", tmp_path / "pareto.svg"
-    code, out, full = _invoke("compare", "small", "large", "mid", "--db", runs.db, "--seed", "3",
-                              "--bootstrap", "2000", "--report", str(stem), "--plot", str(plot))
-    assert code == 0, full
+    out = _compare(runs, "--report", str(stem), "--plot", str(plot))
     md = (tmp_path / "decision.md").read_text()
     pareto = {p["run"]: p for p in data["pareto"]}
     rows = _md_rows(md, "Quality / latency / cost: Pareto frontier")
     assert [(r[0], float(r[1]), float(r[3]), r[4]) for r in rows] == [
-        (name, pytest.approx(p["quality"]), pytest.approx(p["cost"], rel=1e-3), "yes" if p["on_frontier"] else "no")
+        (
+            name,
+            pytest.approx(p["quality"]),
+            pytest.approx(p["cost"], rel=1e-3),
+            "yes" if p["on_frontier"] else "no",
+        )
         for name, p in pareto.items()
     ]
     for pair in data["comparisons"]:
@@ -216,7 +231,10 @@ def test_markdown_html_and_text_show_the_same_numbers(runs: Runs, tmp_path: Path
         [row] = _md_rows(md, f"Offline: {pair['b']} vs {pair['a']}")
         assert row[:6] == ["pass@1", "all", str(N), f"{m['a']:.4g}", f"{m['b']:.4g}", f"{m['diff']:.4g}"]
         assert float(row[10]) == pytest.approx(m["p_holm"], abs=5e-5)
-    verdicts = ["**Verdict: better.** B is better on pass@1", "**Verdict: inconclusive.** No detectable difference"]
+    verdicts = [
+        "**Verdict: better.** B is better on pass@1",
+        "**Verdict: inconclusive.** No detectable difference",
+    ]
     assert all(v in md for v in verdicts)
     html = (tmp_path / "decision.html").read_text()
     assert "<td>small</td>" in html and html.count("<td>yes</td>") == 2 and "data:image/png;base64," in html

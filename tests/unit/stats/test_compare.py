@@ -66,7 +66,9 @@ def test_missing_metric_names_the_problem() -> None:
 def test_pairs_use_only_shared_problems_and_pick_tests_by_metric_type() -> None:
     a = _run("a", 0.4, seed=1)
     b = _run("b", 0.7, n=50, seed=2)
-    result = compare_runs([a, b], rng=np.random.default_rng(0), settings=CompareSettings(n_bootstrap=500, n_permutations=500))
+    result = compare_runs(
+        [a, b], rng=np.random.default_rng(0), settings=CompareSettings(n_bootstrap=500, n_permutations=500)
+    )
     pair = result.pairs[0]
     assert (pair.n, pair.only_a, pair.only_b) == (50, 10, 0)
     by_key = {(m.metric, m.subgroup): m for m in pair.metrics}
@@ -85,10 +87,18 @@ def test_pairs_use_only_shared_problems_and_pick_tests_by_metric_type() -> None:
 def test_json_shape_and_reproducibility() -> None:
     runs = [_run("a", 0.4, seed=1), _run("b", 0.6, seed=2)]
     first = summary_json(
-        compare_runs(runs, rng=np.random.default_rng(3), settings=CompareSettings(n_bootstrap=300, n_permutations=300, delta=0.1))
+        compare_runs(
+            runs,
+            rng=np.random.default_rng(3),
+            settings=CompareSettings(n_bootstrap=300, n_permutations=300, delta=0.1),
+        )
     )
     again = summary_json(
-        compare_runs(runs, rng=np.random.default_rng(3), settings=CompareSettings(n_bootstrap=300, n_permutations=300, delta=0.1))
+        compare_runs(
+            runs,
+            rng=np.random.default_rng(3),
+            settings=CompareSettings(n_bootstrap=300, n_permutations=300, delta=0.1),
+        )
     )
     assert first == again
     assert first["n"] == 60
@@ -113,7 +123,11 @@ def test_three_runs_get_a_frontier() -> None:
         _run("bad", 0.3, seed=3, latency=400, cost=6),
     ]
     result = compare_runs(
-        runs, rng=np.random.default_rng(0), quality_metric="passed", settings=CompareSettings(n_bootstrap=200, n_permutations=200))
+        runs,
+        rng=np.random.default_rng(0),
+        quality_metric="passed",
+        settings=CompareSettings(n_bootstrap=200, n_permutations=200),
+    )
     assert {p.run: p.on_frontier for p in result.pareto} == {"fast": True, "big": True, "bad": False}
     assert len(result.pairs) == 2
 
@@ -134,7 +148,9 @@ def test_task_and_language_subgroups_join_the_adjusted_family() -> None:
     ]
     a = from_records("a", rows)
     b = from_records("b", [dict(r, **{"pass@1": int(rng.uniform() < 0.6)}) for r in rows])
-    pair = compare_runs([a, b], rng=np.random.default_rng(0), settings=CompareSettings(n_bootstrap=100)).pairs[0]
+    pair = compare_runs(
+        [a, b], rng=np.random.default_rng(0), settings=CompareSettings(n_bootstrap=100)
+    ).pairs[0]
     assert [m.subgroup for m in pair.metrics] == [
         "all",
         "task=humaneval",
@@ -147,15 +163,21 @@ def test_task_and_language_subgroups_join_the_adjusted_family() -> None:
 
 def test_each_pair_gets_a_verdict_on_the_quality_metric_from_its_holm_p_value() -> None:
     base = from_records("base", [{"task_id": f"t{i}", "pass@1": 1, "es": 50.0 + i % 7} for i in range(30)])
-    worse = from_records("worse", [{"task_id": f"t{i}", "pass@1": int(i < 10), "es": 50.0} for i in range(30)])
+    worse = from_records(
+        "worse", [{"task_id": f"t{i}", "pass@1": int(i < 10), "es": 50.0} for i in range(30)]
+    )
     same = from_records("same", [{"task_id": f"t{i}", "pass@1": int(i != 3), "es": 50.0} for i in range(30)])
     settings = CompareSettings(n_bootstrap=200)
     result = compare_runs([base, worse, same], rng=np.random.default_rng(0), settings=settings)
     verdicts = [p.verdict for p in result.pairs]
     assert [(v.metric, v.outcome) for v in verdicts] == [("pass@1", "worse"), ("pass@1", "inconclusive")]
     assert verdicts[0].reason.startswith("B is worse on pass@1: B − A = -0.667")
-    by_es = compare_runs([base, worse], rng=np.random.default_rng(0), quality_metric="es",
-                         settings=CompareSettings(n_bootstrap=200, n_permutations=200))
+    by_es = compare_runs(
+        [base, worse],
+        rng=np.random.default_rng(0),
+        quality_metric="es",
+        settings=CompareSettings(n_bootstrap=200, n_permutations=200),
+    )
     assert by_es.pairs[0].verdict.metric == "es"
     with pytest.raises(ValueError, match="quality metric 'em' is not in every run; shared: es, pass@1"):
         compare_runs([base, worse], rng=np.random.default_rng(0), quality_metric="em")

@@ -55,7 +55,9 @@ def _table() -> UserTable:
 
 
 def test_report_files(tmp_path: Path) -> None:
-    comparison = compare_runs(_runs(), rng=np.random.default_rng(0), settings=CompareSettings(n_bootstrap=200, n_permutations=200))
+    comparison = compare_runs(
+        _runs(), rng=np.random.default_rng(0), settings=CompareSettings(n_bootstrap=200, n_permutations=200)
+    )
     table = _table()
     analysis = analyze_experiment(table, name="nano-vs-large", rng=np.random.default_rng(0))
     daily = cumulative_lift(table)
@@ -83,6 +85,8 @@ def test_report_files(tmp_path: Path) -> None:
 
 
 def test_pareto_svg() -> None:
-    comparison = compare_runs(_runs(), rng=np.random.default_rng(0), settings=CompareSettings(n_bootstrap=100, n_permutations=100))
+    comparison = compare_runs(
+        _runs(), rng=np.random.default_rng(0), settings=CompareSettings(n_bootstrap=100, n_permutations=100)
+    )
     svg = pareto_figure(comparison.pareto, fmt="svg")
     assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
