@@ -7,10 +7,17 @@ functions are all the resolution asks of it. Everything CPU-side is real.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
+
 import pytest
 
 from assay.errors import ConfigError
+from assay.train.model import ModelConfig
+from assay.train.nano_card import CardFacts, write_model_card
+from assay.train.nano_corpus import CorpusReport
 from assay.train.precision import Placement, resolve_placement
+from assay.train.pretrain import PretrainConfig
 
 
 @pytest.fixture
@@ -87,3 +94,22 @@ def test_bf16_autocast_really_computes_in_bf16_on_the_cpu_and_fp32_does_not() ->
     with Placement("cpu", "fp32").autocast():
         assert layer(x).dtype == torch.float32
     assert Placement("cuda:1", "bf16").device_type == "cuda"
+
+
+@pytest.mark.parametrize(("training", "line"), [
+    ({"device": "cuda", "gpu": "NVIDIA H100 80GB HBM3", "precision": "bf16"},
+     "| Hardware | NVIDIA H100 80GB HBM3, cuda, bf16 autocast (fp32 weights), torch "),
+    ({"device": "cpu", "gpu": None, "precision": "fp32"}, ", cpu, fp32, torch "),
+    ({"device": "cpu"}, ", cpu, fp32, torch "),
+])
+def test_the_model_card_names_the_hardware_and_precision_that_trained(tmp_path: Path, training: dict,
+                                                                      line: str) -> None:
+    """``training.json`` of runs made before precisions existed has no ``precision``: those were fp32."""
+    config = PretrainConfig(data=("d",), tokenizer="t", out_dir="o", model=ModelConfig()).to_dict()
+    facts = CardFacts.collect(config_dict={}, samples={}, metrics_path=tmp_path / "none.jsonl",
+                              corpus=CorpusReport(Path("c"), 1, 10, 13), training={
+                                  "config": config, "parameters": 1, "steps": 1, "tokens_seen": 1, "train_loss": 1.0,
+                                  "val_loss": 1.0, "elapsed_s": 60.0, **training})
+    write_model_card(tmp_path / "README.md", facts)
+    assert line in (tmp_path / "README.md").read_text()
+    assert asdict(facts)["precision"] == training.get("precision", "fp32")
