@@ -1,8 +1,10 @@
-"""Online A/B experiments on live completions: per-user assignment, suggestion events, their durable
-store, and aggregation into the per-user table ``assay experiment analyze`` reads.
+"""Online A/B experiments on live suggestions (code completions, code generations, ``/infill``, the
+generative features: an experiment's ``targets``): per-user assignment, suggestion events, their
+durable store, and aggregation into the per-user table ``assay experiment analyze`` reads.
 
-- :mod:`~assay.experiments.assign`: deterministic arm per user (sha256 of salt and user id) and the
-  arm's changes to a ``CompletionInput``;
+- :mod:`~assay.experiments.assign`: deterministic arm per user (sha256 of salt and user id), which
+  requests an experiment covers, the target a suggestion id carries, and the arm's changes to a
+  ``CompletionInput`` or ``ChatInput``;
 - :mod:`~assay.experiments.events`: the ``POST /v1/events`` body and the typed records the store keeps;
 - :mod:`~assay.experiments.store`: :class:`EventStore` (SQLAlchemy; SQLite by default, PostgreSQL by URL);
 - :mod:`~assay.experiments.aggregate`: events and exposures → :class:`~assay.stats.table.UserTable`;

@@ -216,3 +216,32 @@ def test_analyze_names_a_bad_or_empty_target(tmp_path: Path, target: str, words:
     cli.add_typer(experiment_app, name="experiment")
     result = CliRunner().invoke(cli, ["experiment", "analyze", "gen-ab", "--db", db_url, "--target", target])
     assert result.exit_code == 2 and words in result.output, result.output
+
+
+def test_streamed_suggestions_carry_the_arm_and_record_their_tokens(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'events.db'}"
+    user = USERS[0]
+    gen, chat = assign_arm(ExperimentConfig(**GEN), user), assign_arm(ExperimentConfig(**CHAT), user)
+    v4 = {"prompt_components": [{"type": "code_editor_generation", "payload": _file(prompt="add f", stream=True)}]}
+    with live_server(_settings(db_url)) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        with client.stream("POST", "/v4/code/suggestions", json=v4, headers={USER_HEADER: user}) as r:
+            assert r.status_code == 200 and r.headers["X-Assay-Trace-Id"].startswith("code_generations.")
+            start = json.loads(r.read().decode().split("\n")[1].removeprefix("data: "))
+        assert start["metadata"]["experiments"] == [{"name": "gen-ab", "variant": gen.variant}]
+        assert start["metadata"]["model"]["name"] == _model(gen.arm)
+        v2 = {"current_file": _file(), "prompt_version": 2, "prompt": "add f", "stream": True}
+        with client.stream("POST", "/v2/code/generations", json=v2, headers={USER_HEADER: user}) as r:
+            assert r.read().decode() == REPLY[_model(gen.arm)]
+            assert r.headers["X-Assay-Trace-Id"].startswith("code_generations.")
+        with client.stream("POST", "/v1/prompts/explain_code", json={"inputs": {"code": "x = 1"}, "stream": True},
+                           headers={USER_HEADER: user}) as r:
+            assert r.read().decode().endswith(REPLY[_model(chat.arm)])
+            assert r.headers["X-Assay-Trace-Id"].startswith("feature:explain_code.")
+            assert json.loads(r.headers["X-Assay-Experiments"])[0]["arm"] == chat.arm
+        _wait_for_exposures(db_url, {"gen-ab": 2, "chat-ab": 1})
+    store = open_event_store(db_url)
+    try:
+        exposures = store.exposures("gen-ab") + store.exposures("chat-ab")
+        assert all(x.completion_tokens > 0 and x.user_id == user for x in exposures)
+    finally:
+        store.close()

@@ -11,6 +11,10 @@ object gives the prompt's inputs, other text fills its primary input (e.g. ``cod
 OpenAI chat: a request whose ``model`` is ``feature:<id>`` renders ``<id>``'s prompt from the last
 user message by the same rule (a JSON object → inputs, other text → the primary input) and asks the
 chat model; the request's max_tokens / temperature / top_p / stop replace the prompt's own.
+
+Both take part in experiments on the ``features`` target (arm's model and prompt version); the arm is
+returned in ``metadata.experiments`` / ``assay_experiments`` and ``X-Assay-Experiments``, the
+suggestion id in ``X-Assay-Trace-Id`` (and OpenAI's ``id``: ``chatcmpl-<suggestion id>``).
 """
 
 from __future__ import annotations

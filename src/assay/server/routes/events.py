@@ -102,9 +102,9 @@ class FeatureArm:
     arms: tuple[ExperimentArm, ...] = ()
 
     def apply(self, inp: ChatInput) -> ChatInput:
-        """The arms' max tokens and temperature (the model was already chosen when rendering)."""
+        """The rendered prompt's call as the arms serve it (their model is ``model``, which it was rendered for)."""
         for arm in self.arms:
-            inp = apply_chat_arm(inp, arm.model_copy(update={"model": None}))
+            inp = apply_chat_arm(inp, arm)
         return inp
 
 

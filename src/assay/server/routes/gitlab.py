@@ -1,6 +1,10 @@
 """GitLab AI Gateway-compatible routes: ``/v2/code/completions`` (+ legacy ``/v2/completions``),
 ``/v2/code/generations``, ``/v3/code/completions`` and ``/v4/code/suggestions``.
 
+Experiments: completions and generations are assigned by the experiments' targets; the variants are
+returned in v2's ``experiments`` and v3/v4's ``metadata.experiments`` (also v4's ``stream_start``), the
+suggestion id in ``X-Assay-Trace-Id``.
+
 Empty suggestions are dropped (``choices: []`` with 200 = no suggestion). v2 / v3 streams are raw text
 labelled ``text/event-stream``; v4 streams are SSE (``stream_start`` → ``content_chunk``* →
 ``stream_end``) with ``X-Streaming-Format: sse``.
@@ -121,7 +125,7 @@ def _input(request: Request, body: CodeRequest | ComponentsRequest, generation: 
     if isinstance(inp, CompletionInput):
         inp = apply_experiments(request, inp)
     else:
-        is_generation = generation or isinstance(getattr(body, "task", None), EditorGenerationComponent)
+        is_generation = generation or (isinstance(body, ComponentsRequest) and isinstance(body.task, EditorGenerationComponent))
         inp = apply_chat_experiments(request, inp, GENERATIONS if is_generation else COMPLETIONS)
     require_model(request, inp.model)
     return calls.with_trace_id(inp) if isinstance(inp, CompletionInput) else inp

@@ -1,7 +1,9 @@
 """llama.cpp server-compatible ``POST /infill`` (llama.vim, llama.vscode).
 
 Non-streaming answers llama.cpp's response shape; streaming sends ``data: {json}`` lines with
-``stop: false`` and a last event carrying the full response with ``stop: true``.
+``stop: false`` and a last event carrying the full response with ``stop: true``. A request in an
+experiment on the ``infill`` target gets its arm's model and an ``assay_experiments`` field in that
+response; ``X-Assay-Trace-Id`` is its suggestion id.
 """
 
 from __future__ import annotations

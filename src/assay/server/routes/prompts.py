@@ -12,6 +12,9 @@ The family is ``model_metadata.name`` when the prompt has a variant for it, else
 model's spec family (``assay-nano`` uses the ``small`` variants), else ``base``. When
 ``model_metadata.name`` is also a configured model's name, that model answers. Custom endpoints in
 ``model_metadata`` are ignored: models are configured in ``assay.yaml``.
+
+A user in an experiment on the ``features`` target gets the arm's model and ``prompt_version`` (which
+win over the request's); ``X-Assay-Experiments`` names the arm and ``X-Assay-Trace-Id`` the suggestion.
 """
 
 from __future__ import annotations
