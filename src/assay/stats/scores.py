@@ -158,13 +158,30 @@ def load_score_file(path: str | Path) -> RunScores:
     return from_records(p.stem, _read_records(p))
 
 
+def _existing_database(run_id: str, db_url: str | None) -> str:
+    """The run database URL (``db_url``, else $ASSAY_DB, else ./assay-runs.db); a SQLite file that does not
+    exist is an error, so a mistyped run id never creates an empty database."""
+    from sqlalchemy.engine import make_url
+
+    from assay.eval.store import default_db_url, normalize_url
+
+    url = normalize_url(db_url) if db_url else default_db_url()
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not Path(path).is_file():
+        raise RequestInvalid(
+            f"no run '{run_id}': there is no run database at {path} (pass --db or set $ASSAY_DB)"
+        )
+    return url
+
+
 def load_run(run_id: str, *, db_url: str | None = None, name: str | None = None) -> RunScores:
     """Per-problem scores of a stored ``assay eval`` run: ``pass@1`` (= correct / n), every metric, and the
     mean latency and stored cost per request (``cost`` is None unless every problem has a costed sample)."""
     from assay.eval.results import per_problem
     from assay.eval.store import RunStore
 
-    store = RunStore(db_url)
+    store = RunStore(_existing_database(run_id, db_url))
     try:
         store.run(run_id)
         samples = store.samples(run_id)

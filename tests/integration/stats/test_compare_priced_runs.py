@@ -243,10 +243,14 @@ def test_markdown_html_and_text_show_the_same_numbers(runs: Runs, tmp_path: Path
     assert all(v.replace("**", "") in out for v in verdicts)
 
 
-def test_unknown_run_ids_and_different_task_sets_are_refused_in_one_line(runs: Runs) -> None:
+def test_unknown_run_ids_and_different_task_sets_are_refused_in_one_line(runs: Runs, tmp_path: Path) -> None:
     code, _, out = _invoke("compare", "small", "nope", "--db", runs.db)
     assert code == 2 and out.strip().count("\n") == 0
-    assert "no run 'nope'" in out and "small" in out
+    assert "no run 'nope'" in out and "recent runs:" in out and "small" in out
+    missing = tmp_path / "typo.db"
+    code, _, out = _invoke("compare", "small", "large", "--db", str(missing))
+    assert code == 2 and f"no run 'small': there is no run database at {missing}" in out
+    assert not missing.exists()
     for args in (("small", "other-problems"), ("small", "large", "other-problems")):
         code, _, out = _invoke("compare", *args, "--db", runs.db)
         assert code == 2 and out.strip().count("\n") == 0, out
