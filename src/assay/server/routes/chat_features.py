@@ -33,7 +33,7 @@ from assay.pipeline.types import RequestOverrides
 from assay.prompts import PromptNotFound, RenderedPrompt, default_registry
 from assay.server.deps import settings_of
 from assay.server.protocol.openai import ChatCompletionRequest, to_chat_input
-from assay.server.routes.events import FeatureArm, experiment_tags, feature_arm
+from assay.server.routes.events import FeatureArm, experiment_tags, feature_arm, suggestion_header
 from assay.server.routes.prompts import (
     ask,
     chat_model,
@@ -42,7 +42,6 @@ from assay.server.routes.prompts import (
     render_prompt,
     reply_text,
     stream_text,
-    suggestion_header,
 )
 from assay.types import ChatMessage
 

@@ -28,6 +28,7 @@ from assay.experiments.runtime import STATE_KEY, ExperimentRuntime, RequestExper
 from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import CompletionInput
 from assay.prompts import default_registry
+from assay.server.deps import TRACE_HEADER
 from assay.types import Usage
 
 router = APIRouter(prefix="/v1", tags=["experiments"])
@@ -126,6 +127,12 @@ def suggestion_id(request: Request) -> str | None:
     """The suggestion id of a request in an experiment; None otherwise."""
     pending = getattr(request.state, STATE_KEY, None)
     return pending.trace_id if pending is not None and pending.assignments else None
+
+
+def suggestion_header(request: Request) -> dict[str, str]:
+    """``X-Assay-Trace-Id: <suggestion id>`` for a request in an experiment; empty otherwise."""
+    suggestion = suggestion_id(request)
+    return {TRACE_HEADER: suggestion} if suggestion else {}
 
 
 def note_usage(request: Request, usage: Usage) -> None:

@@ -37,7 +37,13 @@ from assay.server.protocol.openai import (
     to_completion_input,
 )
 from assay.server.routes.chat_features import feature_chat_input, is_feature_model
-from assay.server.routes.events import apply_experiments, experiment_tags, note_usage, suggestion_id
+from assay.server.routes.events import (
+    apply_experiments,
+    experiment_tags,
+    note_usage,
+    suggestion_header,
+    suggestion_id,
+)
 from assay.types import Generation
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -116,9 +122,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> obj
         require_model(request, body.model)
         inp = to_chat_input(body)
     created = int(time.time())
-    suggestion = suggestion_id(request)
-    cid = f"chatcmpl-{suggestion or calls.new_trace_id()}"
-    headers = {TRACE_HEADER: suggestion} if suggestion else {}
+    cid = f"chatcmpl-{suggestion_id(request) or calls.new_trace_id()}"
+    headers = suggestion_header(request)
     if not body.stream:
         gen = await calls.chat(engine, inp, budget)
         note_usage(request, gen.usage)

@@ -32,8 +32,8 @@ from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import RequestOverrides
 from assay.prompts import PromptRegistry, RenderedPrompt, default_registry
 from assay.server import calls
-from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, settings_of
-from assay.server.routes.events import feature_arm, note_usage, suggestion_id
+from assay.server.deps import SSE_HEADERS, budget_of, engine_of, settings_of
+from assay.server.routes.events import feature_arm, note_usage, suggestion_header
 from assay.types import Generation
 
 router = APIRouter(tags=["prompts"])
@@ -157,12 +157,6 @@ async def stream_text(request: Request, inp: ChatInput, prefix: str, *, as_421: 
             note_usage(request, primed.final.usage)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={**SSE_HEADERS, **suggestion_header(request)})
-
-
-def suggestion_header(request: Request) -> dict[str, str]:
-    """``X-Assay-Trace-Id: <suggestion id>`` for a request in an experiment; empty otherwise."""
-    suggestion = suggestion_id(request)
-    return {TRACE_HEADER: suggestion} if suggestion else {}
 
 
 def reply_text(rendered: RenderedPrompt | None, gen: Generation) -> str:
