@@ -143,13 +143,12 @@ def _one_metric(
     rng: np.random.Generator,
     settings: CompareSettings,
 ) -> MetricComparison:
-    s = settings
     diff = paired_difference(x, y, clusters=clusters)
-    boot = paired_bootstrap(x, y, rng=rng, n_resamples=s.n_bootstrap, clusters=clusters)
+    boot = paired_bootstrap(x, y, rng=rng, n_resamples=settings.n_bootstrap, clusters=clusters)
     test = (
         mcnemar_exact(x, y)
         if is_binary(x) and is_binary(y)
-        else sign_flip_test(x, y, rng=rng, n_resamples=s.n_permutations)
+        else sign_flip_test(x, y, rng=rng, n_resamples=settings.n_permutations)
     )
     sigma = diff.se * np.sqrt(diff.n)
     return MetricComparison(
@@ -168,8 +167,12 @@ def _one_metric(
         p_holm=test.p_value,
         p_bh=test.p_value,
         correlation=diff.correlation,
-        mdd=minimum_detectable_difference(sigma, diff.n, alpha=s.alpha, power=s.power),
-        n_needed=required_n(sigma, s.delta, alpha=s.alpha, power=s.power) if s.delta else None,
+        mdd=minimum_detectable_difference(sigma, diff.n, alpha=settings.alpha, power=settings.power),
+        n_needed=(
+            required_n(sigma, settings.delta, alpha=settings.alpha, power=settings.power)
+            if settings.delta
+            else None
+        ),
     )
 
 
