@@ -225,7 +225,10 @@ def pair_verdict(pair: PairComparison, metric: str, settings: CompareSettings) -
     """The verdict on ``metric`` (overall subgroup) from its Holm-adjusted p-value and the sign of B − A."""
     m = next(m for m in pair.metrics if m.metric == metric and m.subgroup == "all")
     alpha = settings.alpha
-    evidence = f"B − A = {m.diff:+.3g}, 95% CI [{m.ci95[0]:+.3g}, {m.ci95[1]:+.3g}], Holm-adjusted p = {m.p_holm:.3g}"
+    evidence = (
+        f"B − A = {m.diff:+.3g}, 95% CI [{m.ci95[0]:+.3g}, {m.ci95[1]:+.3g}], "
+        f"Holm-adjusted p = {m.p_holm:.3g}"
+    )
     if m.p_holm <= alpha:
         outcome = "better" if m.diff > 0 else "worse"
         return PairVerdict(metric, outcome, f"B is {outcome} on {metric}: {evidence} ≤ {alpha:g}")

@@ -177,6 +177,7 @@ def test_paired_deltas_tests_and_holm_agree_with_scipy_and_statsmodels(runs: Run
         raw_p.append(m["p_value"])
     holm = multipletests(raw_p, method="holm")[1]
     bh = multipletests(raw_p, method="fdr_bh")[1]
+    assert list(bh) == pytest.approx(list(stats.false_discovery_control(raw_p)))
     assert [p["metrics"][0]["p_holm"] for p in pairs] == pytest.approx(list(holm))
     assert [p["metrics"][0]["p_bh"] for p in pairs] == pytest.approx(list(bh))
     assert pairs[0]["metrics"][0]["p_holm"] < 0.05 < pairs[1]["metrics"][0]["p_holm"]
