@@ -7,6 +7,8 @@ row is written once it is fully scored, so an interrupted run resumes by skippin
 
 Columns added after a database was created (``runs.price``, ``samples.cost``: both nullable) are
 added on open when missing, so run databases written by older versions still open and keep their rows.
+Tables and columns are created under the database's schema lock (:func:`assay.store.schema.create_tables`),
+so processes opening a fresh database at once do not collide.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     DateTime,
     Float,
     Integer,
     String,
     Text,
     create_engine,
-    event,
     inspect,
     select,
     text,
@@ -37,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assay.errors import ConfigError, RequestInvalid
+from assay.store.schema import create_tables, use_wal
 
 DEFAULT_DB = "sqlite:///assay-runs.db"
 
@@ -126,10 +129,8 @@ class RunStore:
         try:
             self.engine = create_engine(self.url, connect_args={"check_same_thread": False}
                                         if self.url.startswith("sqlite") else {})
-            if self.url.startswith("sqlite"):
-                event.listen(self.engine, "connect", _sqlite_pragmas)
-            Base.metadata.create_all(self.engine)
-            _add_missing_columns(self.engine)
+            use_wal(self.engine, busy_timeout_ms=10000, pragmas=["synchronous=NORMAL"])
+            create_tables(self.engine, Base.metadata, upgrade=_add_missing_columns)
         except (SQLAlchemyError, ModuleNotFoundError) as exc:
             raise ConfigError(f"cannot open run database {self.url}: {exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0]}") from None
@@ -214,25 +215,16 @@ class RunStore:
             s.commit()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API connection
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def _add_missing_columns(engine) -> None:  # noqa: ANN001 - sqlalchemy Engine
+def _add_missing_columns(conn: Connection) -> None:
     """``ALTER TABLE ... ADD COLUMN`` for every nullable model column an older database lacks."""
-    inspector = inspect(engine)
-    with engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in present and column.nullable:
-                    kind = column.type.compile(dialect=engine.dialect)
-                    quote = engine.dialect.identifier_preparer.quote
-                    conn.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
+    inspector = inspect(conn)
+    quote = conn.dialect.identifier_preparer.quote
+    for table in Base.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
 
 
 def _info(row: RunRow) -> RunInfo:

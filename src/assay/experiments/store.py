@@ -12,18 +12,18 @@ from collections.abc import Iterable
 from dataclasses import asdict
 
 from sqlalchemy import Engine, Index, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import Boolean, Float, Integer, String
 
 from assay.errors import ConfigError
 from assay.experiments.events import Exposure, StoredEvent, TelemetryCount
 from assay.store import default_url, open_store
+from assay.store.schema import create_tables
 
 INSERT_CHUNK = 500
 USERS_PER_QUERY = 1000
 """Users per ``IN (...)`` list, well under SQLite's limit on bound parameters."""
-CREATE_ATTEMPTS = 3
-"""Two processes opening a new database at once may both try to create a table; the loser tries again."""
 
 
 class _Base(DeclarativeBase):
@@ -169,14 +169,11 @@ class EventStore:
 
 
 def open_event_store(url: str | None = None) -> EventStore:
-    """Open the event store at ``url`` (default: the gateway's database), creating its tables."""
+    """Open the event store at ``url`` (default: the gateway's database), creating its tables (safely when
+    several processes open a fresh database at once)."""
     engine = open_store(url).engine
-    for attempt in range(CREATE_ATTEMPTS):
-        try:
-            _Base.metadata.create_all(engine)
-            break
-        except Exception as exc:  # noqa: BLE001
-            if attempt + 1 == CREATE_ATTEMPTS:
-                raise ConfigError(f"cannot open the event store {url or default_url()}: "
-                                  f"{type(exc).__name__}: {exc}") from None
+    try:
+        create_tables(engine, _Base.metadata)
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"cannot open the event store {url or default_url()}: {type(exc).__name__}: {exc}") from None
     return EventStore(engine)

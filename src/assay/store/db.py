@@ -1,4 +1,5 @@
-"""Database tables and the :class:`Store` handle. The schema is created on open (no migrations yet)."""
+"""Database tables and the :class:`Store` handle. The schema is created on open (no migrations yet), safely
+when several processes open a fresh database at once (:func:`assay.store.schema.create_tables`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import JSON, Float, Integer, String, Text
 
 from assay.errors import ConfigError
+from assay.store.schema import create_tables, use_wal
 
 if TYPE_CHECKING:
     from assay.store.audit import AuditLog
@@ -84,13 +86,7 @@ def _engine(url: str) -> Engine:
             raise ConfigError(f"cannot create the database directory {path.parent}: {exc.strerror}") from None
         url = f"sqlite:///{path}"
     engine = create_engine(url, future=True)
-    if url.startswith("sqlite"):
-        @event.listens_for(engine, "connect")
-        def _pragmas(conn, _record) -> None:  # noqa: ANN001
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=5000")
-            cur.close()
+    use_wal(engine)
     return engine
 
 
@@ -120,7 +116,7 @@ def open_store(url: str | None = None) -> Store:
     """Open (creating tables if needed) the store at ``url`` (default: :func:`default_url`)."""
     engine = _engine(url or default_url())
     try:
-        Base.metadata.create_all(engine)
+        create_tables(engine, Base.metadata)
     except Exception as exc:  # noqa: BLE001
         raise ConfigError(f"cannot open the database {url or default_url()}: {type(exc).__name__}: {exc}") from None
     return Store(engine)

@@ -55,13 +55,6 @@ def _code_body(**extra: Any) -> dict[str, Any]:
 
 
 def _wait_for_exposures(db_url: str, n: int) -> None:
-    # Opened only after the server has written (and so created the tables): two first opens of a fresh
-    # SQLite file at the same moment can collide on table creation (a known issue of the stores).
-    deadline = time.monotonic() + 10
-    while db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).exists():
-        assert time.monotonic() < deadline, "the gateway never created its event store"
-        time.sleep(0.05)
-    time.sleep(0.2)
     store = open_event_store(db_url)
     try:
         deadline = time.monotonic() + 10
