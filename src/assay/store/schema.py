@@ -2,17 +2,18 @@
 
 ``metadata.create_all`` checks for each table and then creates it; on SQLite (pysqlite opens no
 transaction around DDL) each check and each ``CREATE`` commits on its own, so two processes opening a
-fresh file together both see "no table" and the second ``CREATE`` fails with "table ... already exists";
-PostgreSQL fails the same way ("relation ... already exists", "duplicate key value violates unique
-constraint pg_type_typname_nsp_index"). :func:`create_tables` runs the checks and the creates in one
+fresh file together both see "no table" and the second ``CREATE`` fails with "table ... already exists".
+On PostgreSQL the check cannot see a table another transaction is creating, so the second fails likewise
+("relation ... already exists", "duplicate key value violates unique constraint
+pg_type_typname_nsp_index"). :func:`create_tables` runs the checks and the creates in one
 transaction that first takes the database's schema lock: ``BEGIN IMMEDIATE`` (SQLite's write lock) or a
 transaction-scoped advisory lock (PostgreSQL). The first opener creates, the others wait for it and then
 find the tables there.
 
 :func:`use_wal` sets ``busy_timeout`` on each new SQLite connection, then switches it to WAL. Switching a
-file to WAL takes an exclusive lock for which SQLite answers SQLITE_BUSY at once, without calling the busy
-handler, when another process is switching the same fresh file: that switch is retried until the busy
-timeout has passed, as the busy handler would have waited.
+file to WAL needs its write lock, and while another connection holds that lock (another process switching
+the same fresh file does) SQLite answers SQLITE_BUSY at once, without calling the busy handler: the switch
+is retried until the busy timeout has passed, as the busy handler would have waited.
 """
 
 from __future__ import annotations
