@@ -5,8 +5,9 @@ raises ``ConfigError`` naming the value that cannot be honoured. ``device`` is `
 available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``; ``precision`` is one of ``PRECISIONS``:
 
 - ``auto``: bf16 autocast on a CUDA device that supports bf16 natively (Ampere or newer), else fp32.
-  It never picks bf16 on CPU, where bf16 matmuls measured ~100x slower than fp32 on this project's
-  machines.
+  It never picks bf16 on a CPU: there its speed depends on the processor (with AMX, a nano-sized
+  training step ran about as fast as fp32; on the tiny test model, 3x slower; without bf16
+  instructions it is emulated), so fp32 stays the CPU default; ``bf16`` asks for it explicitly.
 - ``fp32``: plain float32 everywhere.
 - ``bf16``: ``torch.autocast`` to bfloat16 on whatever device runs (CPU included). Parameters, gradients
   and optimizer state stay float32 ("master weights"); only the autocast ops compute in bf16.
@@ -43,15 +44,6 @@ class Placement:
         import torch
 
         return torch.autocast(self.device_type, dtype=torch.bfloat16)
-
-    def describe(self) -> str:
-        """One line for logs and model cards, e.g. ``cuda (NVIDIA H100 80GB HBM3), bf16 autocast``."""
-        name = self.device
-        if self.device_type == "cuda":
-            import torch
-
-            name = f"{self.device} ({torch.cuda.get_device_name(self.device)})"
-        return f"{name}, {'bf16 autocast' if self.precision == 'bf16' else 'fp32'}"
 
 
 def _cuda_bf16() -> bool:
