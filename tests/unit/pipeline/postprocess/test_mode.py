@@ -21,6 +21,14 @@ CASES = [
     ("empty line after a statement", "python", "x = 1\n", "\ny = 2\n", "single"),
     ("comment line ending with a colon", "python", "# note:", "\n", "single"),
     ("end of file after opener, unknown language", None, "begin {", "", "multi"),
+    ("under a signature and docstring (HumanEval)", "python",
+     'def f(x):\n    """ Return x.\n    >>> f(1)\n    1\n    """\n', "", "multi"),
+    ("under a one-line docstring", "python", "def f(x):\n    '''Return x.'''\n    ", "\n", "multi"),
+    ("under a comment in an empty brace block", "javascript", "function f() {\n  // sum\n  ", "\n}\n", "multi"),
+    ("under a module docstring", "python", '"""Module."""\n', "\nx = 1\n", "single"),
+    ("under a string assignment", "python", 'x = """a\nb"""\n', "", "single"),
+    ("under a docstring of a block with a body", "python", 'def f(x):\n    """Doc."""\n    ',
+     "\n    return x\n", "single"),
 ]
 
 
