@@ -36,3 +36,18 @@ CASES = [
 def test_decide_mode(why: str, lang: str | None, prefix: str, suffix: str, expected: str) -> None:
     language = get_language(lang) if lang else None
     assert decide_mode(prefix, suffix, language) == expected
+
+
+def test_humaneval_bodies_survive_postprocessing() -> None:
+    """Every canonical HumanEval body, as a model's whole answer, comes out of post-processing intact
+    (a single-line decision under the docstring once cut each to its first line)."""
+    from assay.eval.tasks.base import DATA_DIR, read_jsonl
+    from assay.pipeline.postprocess import context_for, postprocess
+
+    python = get_language("python")
+    cut = []
+    for row in read_jsonl(DATA_DIR / "humaneval" / "HumanEval.jsonl.gz"):
+        out = postprocess(row["canonical_solution"], context_for(row["prompt"], "", python)).text
+        if out.rstrip() != row["canonical_solution"].rstrip():
+            cut.append(row["task_id"])
+    assert cut == []
