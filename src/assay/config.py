@@ -74,6 +74,8 @@ class ModelDefaults(_Strict):
     time_budget_s: float | None = None
     stop: list[str] | None = None
     repetition_penalty: float | None = Field(None, ge=1.0, le=2.0)
+    token_healing: bool | None = None
+    """Heal FIM prefixes cut mid-token (local models; see ``assay.providers.healing``)."""
 
 
 class ModelCost(_Strict):

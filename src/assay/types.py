@@ -51,6 +51,9 @@ class GenerateParams:
     repetition_penalty: float = 1.0
     """CTRL-style penalty on tokens already in the prompt or the output (1.0 = off); honoured by local models,
     where small ones otherwise fall into loops."""
+    token_healing: bool = False
+    """Heal the prefix of FIM prompts the pipeline builds (``assay.providers.healing``), for providers that can
+    (``Provider.heal_split``); providers themselves read ``EngineRequest.healed``, not this flag."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class EngineRequest:
     params: GenerateParams
     prompt: str | None = None
     messages: tuple[ChatMessage, ...] = ()
+    healed: str = ""
+    """Text token healing cut from the prompt's prefix: the answer must begin with it, and the provider
+    leaves it out of the text it returns. Set only for providers whose ``heal_split`` gave it."""
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (not self.messages):

@@ -71,4 +71,5 @@ def build_params(overrides: RequestOverrides, model: ModelConfig, spec: ModelSpe
         time_budget_s=time_budget,
         seed=overrides.seed,
         repetition_penalty=_first(cfg.repetition_penalty, spec.defaults.repetition_penalty),
+        token_healing=bool(_first(overrides.token_healing, cfg.token_healing, spec.defaults.token_healing)),
     )

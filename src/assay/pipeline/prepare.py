@@ -1,4 +1,9 @@
-"""The stages before decoding: language → context → budget → FIM prompt, recorded in the trace."""
+"""The stages before decoding: language → context → budget → FIM prompt, recorded in the trace.
+
+With ``token_healing`` on, a FIM prompt's prefix loses its last token (``Provider.heal_split``) and the
+request carries the removed text as ``healed`` for the provider to re-grow; raw and chat prompts are
+never healed.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ def prepare_completion(inp: CompletionInput, provider: Provider, settings: Setti
     params = build_params(inp.overrides, provider.config, spec)
     pipe = inp.pipeline or settings.pipeline
     meter = TokenMeter(provider.tokenizer())
+    healed = ""
 
     if inp.raw_prompt is not None:
         prompt = Prompt(text=inp.raw_prompt)
@@ -69,6 +75,12 @@ def prepare_completion(inp: CompletionInput, provider: Provider, settings: Setti
                 fitted = fit_prefix_suffix(inp.prefix, inp.suffix, plan, meter, context_tokens)
                 prompt = build_prompt(spec, fitted.prefix, fitted.suffix, language=language,
                                       file_name=inp.file_name, snippets=snippets)
+            split = provider.heal_split(fitted.prefix) if params.token_healing and prompt.text is not None else None
+            if split is not None and split.removed:
+                prompt = build_prompt(spec, split.kept, fitted.suffix, language=language,
+                                      file_name=inp.file_name, snippets=snippets)
+                healed = trace.healing["removed"] = split.removed
+                trace.healing["removed_chars"] = len(split.removed)
         trace.budget = {
             "counted_with": meter.kind, "total": plan.total, "suffix": plan.suffix, "context": plan.context,
             "prefix_tokens": fitted.prefix_tokens, "suffix_tokens": fitted.suffix_tokens,
@@ -83,4 +95,4 @@ def prepare_completion(inp: CompletionInput, provider: Provider, settings: Setti
         post = context_for(inp.prefix, inp.suffix, language)
         trace.mode = post.mode
     chat_answer = spec.fim.mode == "chat" and inp.raw_prompt is None
-    return PreparedCompletion(prompt.request(params), language, meter, post, chat_answer)
+    return PreparedCompletion(replace(prompt.request(params), healed=healed), language, meter, post, chat_answer)

@@ -29,6 +29,7 @@ class RequestOverrides:
     n: int = 1
     seed: int | None = None
     time_budget_s: float | None = None
+    token_healing: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ class Trace:
     """Path exclusion: ``{"current_file": bool, "context_dropped": int}``."""
     completion_tokens: int = 0
     """Tokens the model produced for all choices (set when the completion finishes)."""
+    healing: dict[str, Any] = field(default_factory=dict)
+    """Token healing, when it cut the prefix: ``{"removed": text, "removed_chars": N}``; the answer re-grew
+    ``text`` and it is left out of the choices."""
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

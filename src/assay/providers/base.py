@@ -16,6 +16,7 @@ from assay.types import Choice, EngineRequest, FinishReason, Generation, TextDel
 
 if TYPE_CHECKING:
     from assay.config import ModelConfig
+    from assay.providers.healing import HealSplit
     from assay.specs.schema import ModelSpec
 
 
@@ -65,6 +66,11 @@ class Provider(abc.ABC):
 
     def tokenizer(self) -> TokenCounter | None:
         """The model's real tokenizer, when the provider has one (local models, or ``tokenizer:`` in config)."""
+        return None
+
+    def heal_split(self, prefix: str) -> HealSplit | None:
+        """Token healing: ``prefix`` cut at a token boundary, when this provider can constrain its answer to
+        re-grow the cut (``EngineRequest.healed``); None when it cannot (providers that never see tokens)."""
         return None
 
     def special_tokens(self) -> set[str] | None:

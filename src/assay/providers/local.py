@@ -11,7 +11,11 @@ in ``assay/weights/assay-nano``). Decoding runs in a worker thread, one generati
   (``FinishReason.TIME``);
 * the prompt is tokenized as given, special tokens parsed as such; BOS is added only when the
   tokenizer's own configuration adds one and the prompt does not already start with it;
-* only complete UTF-8 text is streamed (see :mod:`assay.providers.stops`).
+* only complete UTF-8 text is streamed (see :mod:`assay.providers.stops`);
+* token healing (:mod:`assay.providers.healing`): :meth:`LocalProvider.heal_split` cuts a prefix at a
+  token boundary, and a request with ``healed`` text has its first tokens constrained to reproduce it
+  (streamed and returned without it). Tokenizers that are neither byte-level BPE nor SentencePiece
+  with byte fallback do not heal.
 
 Chat requests are rendered with the tokenizer's chat template when it has one, else as the plain
 layout ``System: ...\\n\\nUser: ...\\n\\nAssistant:`` with ``\\nUser:`` as an extra stop sequence.
@@ -31,6 +35,13 @@ from typing import TYPE_CHECKING, Any
 from assay.config import BUILTIN_PREFIX, ModelConfig
 from assay.errors import AssayError, ConfigError, ProviderError, RequestInvalid
 from assay.providers.base import Provider, TokenCounter
+from assay.providers.healing import (
+    HealingConstraint,
+    HealingLogitsProcessor,
+    HealSplit,
+    Vocabulary,
+    split_for_healing,
+)
 from assay.providers.hf_tokenizer import HFTokenizer, first_line
 from assay.providers.local_decode import ChoiceDecoder, DecodeOutcome
 from assay.specs.schema import ModelSpec
@@ -68,6 +79,8 @@ class LocalProvider(Provider):
         self.model: PreTrainedModel | None = None
         self.tok: PreTrainedTokenizerBase | None = None
         self.device = "cpu"
+        self._vocab: Vocabulary | None | bool = False
+        """The tokenizer's healing vocabulary; False = not built yet, None = this tokenizer cannot heal."""
         self._lock = threading.Lock()
         self._start_lock = asyncio.Lock()
 
@@ -103,7 +116,7 @@ class LocalProvider(Provider):
         except Exception as exc:
             raise ConfigError(f"model '{self.name}': cannot use device '{wanted}': {first_line(exc)}") from None
         model.eval()
-        self.tok, self.model, self.device = tok, model, wanted
+        self.tok, self.model, self.device, self._vocab = tok, model, wanted, False
 
     async def close(self) -> None:
         self.model = None
@@ -113,6 +126,18 @@ class LocalProvider(Provider):
 
     def special_tokens(self) -> set[str] | None:
         return HFTokenizer(self.tok).special_tokens() if self.tok is not None else None
+
+    def _vocabulary(self) -> Vocabulary | None:
+        if self._vocab is False:
+            assert self.tok is not None
+            self._vocab = Vocabulary.of(self.tok)
+        return self._vocab or None
+
+    def heal_split(self, prefix: str) -> HealSplit | None:
+        if self.tok is None or (vocab := self._vocabulary()) is None:
+            return None
+        split = split_for_healing(HFTokenizer(self.tok), prefix)
+        return split if vocab.spells(split.removed) else None
 
     def _prompt_ids(self, request: EngineRequest) -> tuple[list[int], tuple[str, ...]]:
         tok = self.tok
@@ -148,21 +173,25 @@ class LocalProvider(Provider):
                                  field="prompt")
 
     def _generate_one(self, ids: list[int], params: GenerateParams, index: int, stops: tuple[str, ...],
-                      deadline: float | None, emit: Any, cancelled: threading.Event) -> DecodeOutcome:
+                      deadline: float | None, emit: Any, cancelled: threading.Event,
+                      healing: HealingConstraint | None) -> DecodeOutcome:
         import torch
-        from transformers import StoppingCriteriaList, set_seed
+        from transformers import LogitsProcessorList, StoppingCriteriaList, set_seed
 
         assert self.model is not None and self.tok is not None
         limit = getattr(self.model.config, "max_position_embeddings", None)
         max_new = params.max_tokens if limit is None else max(1, min(params.max_tokens, limit - len(ids)))
         eos = self._eos_ids()
         decoder = ChoiceDecoder(HFTokenizer(self.tok), len(ids), stops, deadline, eos_ids=eos,
-                                on_text=lambda text: emit(TextDelta(text=text, index=index)), cancelled=cancelled)
+                                on_text=lambda text: emit(TextDelta(text=text, index=index)), cancelled=cancelled,
+                                text_of=healing.text if healing is not None else None)
         kwargs: dict[str, Any] = {"do_sample": False}
         if params.temperature > 0:
             kwargs = {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "top_k": 0}
             if params.seed is not None:
                 set_seed(params.seed + index)
+        if healing is not None:
+            kwargs["logits_processor"] = LogitsProcessorList([HealingLogitsProcessor(healing, len(ids))])
         if params.repetition_penalty != 1.0:
             kwargs["repetition_penalty"] = params.repetition_penalty
         inputs = torch.tensor([ids], device=self.device)
@@ -181,13 +210,19 @@ class LocalProvider(Provider):
         self._check_length(len(ids), params)
         stops = tuple(params.stop) + extra_stops + ((self.tok.eos_token,) if self.tok and self.tok.eos_token else ())
         usage = Usage(prompt_tokens=len(ids))
+        healing = None
+        if request.healed:
+            if (vocab := self._vocabulary()) is None:
+                raise RequestInvalid(f"model '{self.name}' cannot heal tokens: its tokenizer is neither byte-level BPE "
+                                     "nor SentencePiece with byte fallback", field="healed")
+            healing = HealingConstraint(vocab, request.healed)
         with self._lock:
             budget = params.time_budget_s
             deadline = time.monotonic() + budget if budget is not None else None
             for index in range(params.n):
                 if cancelled.is_set():
                     return
-                outcome = self._generate_one(ids, params, index, stops, deadline, emit, cancelled)
+                outcome = self._generate_one(ids, params, index, stops, deadline, emit, cancelled, healing)
                 usage.completion_tokens += outcome.completion_tokens
                 last = index == params.n - 1
                 emit(TextDelta(text=outcome.tail, index=index, finish_reason=outcome.finish_reason,

@@ -32,8 +32,11 @@ class ChoiceDecoder:
     """A ``StoppingCriteria``-compatible callable; see the module docstring."""
 
     def __init__(self, tokenizer: TokenCounter, prompt_len: int, stops: Sequence[str], deadline: float | None,
-                 *, eos_ids: Sequence[int], on_text: Callable[[str], None], cancelled: threading.Event) -> None:
+                 *, eos_ids: Sequence[int], on_text: Callable[[str], None], cancelled: threading.Event,
+                 text_of: Callable[[list[int]], str] | None = None) -> None:
         self.tokenizer = tokenizer
+        self.text_of = text_of or tokenizer.decode
+        """The choice's text from its generated ids (a healed choice's leaves out the text healing removed)."""
         self.prompt_len = prompt_len
         self.scanner = StopScanner(stops)
         self.eos_ids = set(eos_ids)
@@ -54,7 +57,7 @@ class ChoiceDecoder:
         import torch
 
         generated = input_ids[0, self.prompt_len:].tolist()
-        delta = self.scanner.update(self.tokenizer.decode(self._text_ids(generated)))
+        delta = self.scanner.update(self.text_of(self._text_ids(generated)))
         if delta:
             self.on_text(delta)
         if self.deadline is not None and time.monotonic() >= self.deadline and not self.scanner.stopped:
@@ -64,7 +67,7 @@ class ChoiceDecoder:
 
     def finish(self, generated: list[int]) -> DecodeOutcome:
         """Settle the choice after ``generate`` returned ``generated`` (the new ids)."""
-        tail = self.scanner.update(self.tokenizer.decode(self._text_ids(generated)))
+        tail = self.scanner.update(self.text_of(self._text_ids(generated)))
         tail += self.scanner.finish()
         if self.scanner.stopped or self.hit_eos:
             reason = FinishReason.STOP

@@ -39,6 +39,8 @@ class BudgetDefaults(_Strict):
     """Share of the prompt budget that context snippets from other files may take."""
     repetition_penalty: float = Field(1.0, ge=1.0, le=2.0)
     """Decoding penalty on repeated tokens for models that loop without one (local models only)."""
+    token_healing: bool = False
+    """Heal a FIM prefix cut mid-token (``assay.providers.healing``; providers that see tokens only)."""
     prompt_tokens: int | None = None
     """Prompt budget in tokens; defaults to context_length - max_tokens."""
 
