@@ -1,5 +1,5 @@
-"""Fixtures of the store tests: a crowd of processes for the whole module, and the real PostgreSQL server
-of the experiment tests (started here too when these tests run on their own)."""
+"""Fixtures of the store tests: a crowd of processes for the whole module (PostgreSQL comes from
+tests/integration/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.experiments.conftest import PostgresServer, postgres_server
 from tests.integration.store.together import Crowd
 
 
@@ -19,9 +18,3 @@ def crowd() -> Iterator[Crowd]:
         yield crowd
     finally:
         crowd.close()
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    with postgres_server() as server:
-        yield server

@@ -21,9 +21,9 @@ from assay.eval.store import Base as RunBase
 from assay.experiments.store import _Base as EventBase
 from assay.store.db import Base as KeyBase
 from assay.store.schema import use_wal
-from tests.integration.experiments.conftest import PostgresServer
 from tests.integration.store import together
 from tests.integration.store.together import Crowd, Opener
+from tests.support.postgres import PostgresServer
 
 ROUNDS = 8
 PG_ROUNDS = 4
