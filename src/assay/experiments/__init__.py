@@ -3,10 +3,11 @@ generative features: an experiment's ``targets``): per-user assignment, suggesti
 durable store, and aggregation into the per-user table ``assay experiment analyze`` reads.
 
 - :mod:`~assay.experiments.assign`: deterministic arm per user (sha256 of salt and user id), which
-  requests an experiment covers, the target a suggestion id carries, and the arm's changes to a
-  ``CompletionInput`` or ``ChatInput``;
+  requests an experiment covers (their :class:`~assay.experiments.assign.Target`), and the arm's changes
+  to a ``CompletionInput`` or ``ChatInput``;
 - :mod:`~assay.experiments.events`: the ``POST /v1/events`` body and the typed records the store keeps;
-- :mod:`~assay.experiments.store`: :class:`EventStore` (SQLAlchemy; SQLite by default, PostgreSQL by URL);
+- :mod:`~assay.experiments.store`: :class:`EventStore` (SQLAlchemy; SQLite by default, PostgreSQL by URL),
+  filtered by target;
 - :mod:`~assay.experiments.aggregate`: events and exposures → :class:`~assay.stats.table.UserTable`;
 - :mod:`~assay.experiments.runtime`: what the gateway holds per app (assignment, pending exposures,
   the middleware that records them once a response has finished).

@@ -12,8 +12,8 @@ Per user and UTC day:
 The arm is the one the gateway assigned (exposures), else the one the client reported.
 
 ``target`` keeps only the suggestions of one target (``code_generations``, ``feature:explain_code``,
-``features`` for every feature; see :func:`~assay.experiments.assign.in_target`), read from the
-suggestion id each exposure and event carries; ids the gateway did not mint count as code completions.
+``features`` for every feature): the store filters exposures by their recorded target and events by
+their suggestion's (see :mod:`assay.experiments.store`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 from assay.config import ExperimentConfig
 from assay.errors import RequestInvalid
-from assay.experiments.assign import in_target
 from assay.experiments.events import CHECKPOINTS_S, StoredEvent
 from assay.experiments.store import EventStore
 
@@ -66,8 +65,8 @@ def user_table(store: EventStore, experiment: ExperimentConfig | str, target: st
 
     config = experiment if isinstance(experiment, ExperimentConfig) else None
     name = config.name if config else str(experiment)
-    exposures = [x for x in store.exposures(name) if in_target(x.trace_id, target)]
-    events = [e for e in store.events(experiment=name) if e.arm is not None and in_target(e.suggestion_id, target)]
+    exposures = store.exposures(name, target)
+    events = [e for e in store.events(experiment=name, target=target) if e.arm is not None]
     if not exposures and not events:
         known = ", ".join(store.experiments()) or "none"
         of_target = f" on target '{target}'" if target else ""
@@ -97,8 +96,7 @@ def user_table(store: EventStore, experiment: ExperimentConfig | str, target: st
 
     pre: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     if pre_days > 0:
-        earlier = [e for e in store.events(users=arm_of, before=start, since=start - pre_days * DAY_S)
-                   if in_target(e.suggestion_id, target)]
+        earlier = store.events(users=arm_of, before=start, since=start - pre_days * DAY_S, target=target)
         for (user, _), (_, shown, accepted) in _suggestions(earlier).items():
             pre[user][0] += float(shown)
             pre[user][1] += float(accepted)
@@ -138,8 +136,8 @@ def retention(store: EventStore, experiment: str, target: str | None = None) -> 
     accepted: dict[tuple[str, str], int] = {}
     retained: dict[tuple[str, int], dict[tuple[str, str], int]] = defaultdict(dict)
     arms: list[str] = []
-    for e in store.events(experiment=experiment):
-        if e.arm is None or not in_target(e.suggestion_id, target):
+    for e in store.events(experiment=experiment, target=target):
+        if e.arm is None:
             continue
         if e.arm not in arms:
             arms.append(e.arm)

@@ -6,15 +6,12 @@ A request takes part in the running experiments whose ``targets`` cover its :cla
 without a user id gets those experiments' control arms (the first) and is not part of them: no
 assignment is returned, so nothing is recorded or reported for it.
 
-Suggestion ids carry their target, so stored exposures and events can be split by it without another
-column: ``<hex>`` is a code completion (as before targets existed), ``<target key>.<hex>`` anything else
-(``code_generations.9f…``, ``infill.9f…``, ``feature:explain_code.9f…``).
+A request's target is stored with its exposures (:attr:`Target.key`); suggestion ids stay opaque.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass, replace
 from typing import get_args
 
@@ -25,8 +22,6 @@ from assay.pipeline.types import CompletionInput
 
 TARGETS: tuple[str, ...] = get_args(ExperimentTarget)
 FEATURE_PREFIX = "feature:"
-SUGGESTION_HEX = 24
-"""Random hex digits of a suggestion id (96 bits); the target key in front keeps it within 64 characters."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +35,6 @@ class Target:
     def key(self) -> str:
         """``code_completions``, ``code_generations``, ``infill`` or ``feature:<id>``."""
         return f"{FEATURE_PREFIX}{self.feature}" if self.kind == "features" else self.kind
-
-    def new_suggestion_id(self) -> str:
-        """A fresh suggestion id carrying this target (see module doc)."""
-        token = uuid.uuid4().hex
-        return token if self.kind == "code_completions" else f"{self.key}.{token[:SUGGESTION_HEX]}"
 
     def covered_by(self, experiment: ExperimentConfig) -> bool:
         if self.kind not in experiment.targets:
@@ -61,28 +51,12 @@ def feature_target(feature: str) -> Target:
     return Target("features", feature)
 
 
-def target_key_of(suggestion_id: str | None) -> str:
-    """The target key a suggestion id carries; ids without one (or a client's own) are code completions."""
-    head, dot, _ = (suggestion_id or "").partition(".")
-    if dot and (head in TARGETS or head.startswith(FEATURE_PREFIX)):
-        return head
-    return COMPLETIONS.key
-
-
 def check_target_filter(value: str) -> str:
     """A target filter as ``assay experiment analyze --target`` takes it: a target (``features`` = every
     feature) or ``feature:<id>``; ``RequestInvalid`` naming ``--target`` otherwise."""
     if value in TARGETS or (value.startswith(FEATURE_PREFIX) and len(value) > len(FEATURE_PREFIX)):
         return value
     raise RequestInvalid(f"unknown target '{value}'; targets: {', '.join(TARGETS)} or feature:<id>", field="--target")
-
-
-def in_target(suggestion_id: str | None, wanted: str | None) -> bool:
-    """Whether a suggestion id belongs to the target filter ``wanted`` (None: every target)."""
-    if wanted is None:
-        return True
-    key = target_key_of(suggestion_id)
-    return key == wanted or (wanted == "features" and key.startswith(FEATURE_PREFIX))
 
 
 @dataclass(frozen=True)

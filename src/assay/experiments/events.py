@@ -89,7 +89,7 @@ class StoredEvent:
 
 @dataclass(frozen=True)
 class Exposure:
-    """One completion request served to an assigned user: what the guardrails need."""
+    """One suggestion request served to an assigned user: what the guardrails and target filters need."""
 
     experiment: str
     arm: str
@@ -101,6 +101,10 @@ class Exposure:
     completion_tokens: int
     error: bool
     cost: float
+    target: str = "code_completions"
+    """What was served (:attr:`~assay.experiments.assign.Target.key`): ``code_completions``,
+    ``code_generations``, ``infill`` or ``feature:<id>``; exposures stored before targets were recorded
+    read as ``code_completions``."""
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ middleware that tags responses and records exposures once a response has finishe
 A route that assigns arms stores a :class:`RequestExperiments` in the request's state under
 :data:`STATE_KEY`. :class:`ExposureMiddleware` then adds the ``X-Assay-Experiments`` header (a JSON
 list of ``{name, variant, arm}``) to the response and, after its last byte, writes one
-:class:`~assay.experiments.events.Exposure` per assignment (latency of the whole response, tokens from
-the pipeline trace or, for chat-served suggestions, the usage the route noted; error = status ≥ 500,
-421 (a failed model call on ``/v1/prompts``) or a trace error; cost from the arm's prices) plus the
-request's GitLab telemetry counters. A failing write is logged, never turned into a failed request.
+:class:`~assay.experiments.events.Exposure` per assignment (the request's target; latency of the whole
+response; tokens from the pipeline trace or, for chat-served suggestions, the usage the route noted;
+error = status ≥ 500, 421 (a failed model call on ``/v1/prompts``) or a trace error; cost from the arm's
+prices) plus the request's GitLab telemetry counters. A failing write is logged, never turned into a failed request.
 
 Experiments on the ``features`` target are checked against the prompt registry when the runtime is
 built (so ``create_app`` refuses them): each listed feature must exist, and each arm's
@@ -48,6 +48,8 @@ class RequestExperiments:
     assignments: list[Assignment] = field(default_factory=list)
     trace_id: str | None = None
     """The suggestion id (for completions and ``/infill`` also the pipeline trace id)."""
+    target: Target = COMPLETIONS
+    """What the request produces, recorded with its exposures."""
     telemetry: list[TelemetryCount] = field(default_factory=list)
     usage: Usage | None = None
     """Tokens of a chat-served suggestion (no pipeline trace), noted by the route."""
@@ -126,7 +128,7 @@ class ExperimentRuntime:
             cost = request_cost(Usage(prompt_tokens=prompt, completion_tokens=completion), arm.price) if arm else 0.0
             out.append(Exposure(experiment=a.experiment, arm=a.arm, user_id=a.user_id, at=now,
                                 trace_id=pending.trace_id, latency_ms=latency_ms, prompt_tokens=prompt,
-                                completion_tokens=completion, error=error, cost=cost))
+                                completion_tokens=completion, error=error, cost=cost, target=pending.target.key))
         return out
 
     def telemetry_counts(self, items: list[dict], user_id: str | None) -> list[TelemetryCount]:

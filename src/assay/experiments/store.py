@@ -4,6 +4,11 @@ database (``database.url``; SQLite at :func:`assay.store.default_url` by default
 
 Events are inserted with the dialect's insert-or-ignore on their primary key (the client's event id),
 so a retried batch, or the same id twice in one batch, is counted once, also under concurrent writers.
+
+Each exposure records its request's target (``code_completions``, ``code_generations``, ``infill``,
+``feature:<id>``); an event's target is that of the exposure whose ``trace_id`` is the event's
+``suggestion_id`` (a client's own id, or one served to no assigned user, is a code completion). Databases
+created before the ``target`` column get it on open; their exposures (NULL) are code completions.
 """
 
 from __future__ import annotations
@@ -11,15 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict
 
-from sqlalchemy import Engine, Index, insert, select
+from sqlalchemy import ColumnElement, Engine, Index, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import Boolean, Float, Integer, String
 
 from assay.errors import ConfigError
+from assay.experiments.assign import COMPLETIONS, FEATURE_PREFIX
 from assay.experiments.events import Exposure, StoredEvent, TelemetryCount
 from assay.store import default_url, open_store
-from assay.store.schema import create_tables
+from assay.store.schema import add_missing_columns, create_tables
 
 INSERT_CHUNK = 500
 USERS_PER_QUERY = 1000
@@ -49,6 +55,7 @@ class EventRow(_Base):
 
 class ExposureRow(_Base):
     __tablename__ = "experiment_exposures"
+    __table_args__ = (Index("ix_experiment_exposures_trace_id", "trace_id"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     experiment: Mapped[str] = mapped_column(String(100), index=True)
@@ -61,6 +68,7 @@ class ExposureRow(_Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     error: Mapped[bool] = mapped_column(Boolean)
     cost: Mapped[float] = mapped_column(Float)
+    target: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class TelemetryRow(_Base):
@@ -78,6 +86,23 @@ class TelemetryRow(_Base):
     requests: Mapped[int] = mapped_column(Integer)
     accepts: Mapped[int] = mapped_column(Integer)
     errors: Mapped[int] = mapped_column(Integer)
+
+
+def _in_target(target: ColumnElement[str | None], wanted: str) -> ColumnElement[bool]:
+    """SQL: ``target`` (NULL: code completions) is in the filter ``wanted`` (``features``: any feature)."""
+    key = func.coalesce(target, COMPLETIONS.key)
+    return key.startswith(FEATURE_PREFIX, autoescape=True) if wanted == "features" else key == wanted
+
+
+def _suggestion_target() -> ColumnElement[str | None]:
+    """SQL, inside a query of events: the target of the event's suggestion (see module doc)."""
+    return (select(ExposureRow.target).where(ExposureRow.trace_id == EventRow.suggestion_id)
+            .limit(1).scalar_subquery())
+
+
+def _exposure(row: ExposureRow) -> Exposure:
+    fields = {k: getattr(row, k) for k in Exposure.__dataclass_fields__}
+    return Exposure(**{**fields, "target": row.target or COMPLETIONS.key})
 
 
 def _insert_ignoring_duplicates(engine: Engine):  # noqa: ANN202
@@ -123,9 +148,12 @@ class EventStore:
                 session.execute(insert(TelemetryRow), rows)
 
     def events(self, *, experiment: str | None = None, users: Iterable[str] | None = None,
-               before: float | None = None, since: float | None = None) -> list[StoredEvent]:
-        """Events in time order: of one ``experiment`` and/or of ``users``, in ``[since, before)``."""
+               before: float | None = None, since: float | None = None, target: str | None = None) -> list[StoredEvent]:
+        """Events in time order: of one ``experiment`` and/or of ``users``, in ``[since, before)``, of
+        suggestions in the target filter ``target`` (see :func:`~assay.experiments.assign.check_target_filter`)."""
         stmt = select(EventRow)
+        if target is not None:
+            stmt = stmt.where(_in_target(_suggestion_target(), target))
         if experiment is not None:
             stmt = stmt.where(EventRow.experiment == experiment)
         if before is not None:
@@ -143,11 +171,13 @@ class EventStore:
         rows.sort(key=lambda r: (r.at, r.id))
         return [StoredEvent(**{k: getattr(r, k) for k in StoredEvent.__dataclass_fields__}) for r in rows]
 
-    def exposures(self, experiment: str) -> list[Exposure]:
+    def exposures(self, experiment: str, target: str | None = None) -> list[Exposure]:
+        """The experiment's exposures in the order written (of the target filter ``target`` when given)."""
         stmt = select(ExposureRow).where(ExposureRow.experiment == experiment).order_by(ExposureRow.seq)
+        if target is not None:
+            stmt = stmt.where(_in_target(ExposureRow.target, target))
         with Session(self.engine) as session:
-            return [Exposure(**{k: getattr(r, k) for k in Exposure.__dataclass_fields__})
-                    for r in session.scalars(stmt)]
+            return [_exposure(r) for r in session.scalars(stmt)]
 
     def telemetry(self, experiment: str | None = None) -> list[TelemetryCount]:
         stmt = select(TelemetryRow).order_by(TelemetryRow.seq)
@@ -170,10 +200,10 @@ class EventStore:
 
 def open_event_store(url: str | None = None) -> EventStore:
     """Open the event store at ``url`` (default: the gateway's database), creating its tables (safely when
-    several processes open a fresh database at once)."""
+    several processes open a fresh database at once) and adding the columns and indexes an older one lacks."""
     engine = open_store(url).engine
     try:
-        create_tables(engine, _Base.metadata)
+        create_tables(engine, _Base.metadata, upgrade=lambda conn: add_missing_columns(conn, _Base.metadata))
     except SQLAlchemyError as exc:
         raise ConfigError(f"cannot open the event store {url or default_url()}: {type(exc).__name__}: {exc}") from None
     return EventStore(engine)

@@ -22,7 +22,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, Engine, MetaData, event, text
+from sqlalchemy import Connection, Engine, MetaData, event, inspect, text
 
 SCHEMA_LOCK_KEY = 0x61737361795F7363
 """PostgreSQL advisory-lock key held while assay creates or upgrades tables ("assay_sc" as a bigint)."""
@@ -73,3 +73,19 @@ def create_tables(engine: Engine, metadata: MetaData, *,
         if upgrade is not None:
             upgrade(conn)
         conn.commit()
+
+
+def add_missing_columns(conn: Connection, metadata: MetaData) -> None:
+    """An ``upgrade`` for :func:`create_tables`: ``ALTER TABLE ... ADD COLUMN`` for every nullable column of
+    ``metadata`` an older database's table lacks (old rows get NULL), then ``CREATE INDEX`` for every
+    index it lacks."""
+    inspector = inspect(conn)
+    quote = conn.dialect.identifier_preparer.quote
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)

@@ -1,12 +1,15 @@
 """End to end, over a real socket: experiments on code generations (+ ``/infill``) and on a generative
 feature, each with two arms served by two different echo models. Every suggestion endpoint returns the
-user's (stable) arm and a suggestion id carrying its target; events posted with those ids, and
-``assay experiment analyze --target`` decides each experiment from the store, reporting both arms."""
+user's (stable) arm and an opaque suggestion id (the same format for every target); the exposures record
+the target, events posted with those ids, and ``assay experiment analyze --target`` decides each
+experiment from the store, reporting both arms."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ CHAT = {"name": "chat-ab", "salt": "c-1", "targets": ["features"], "features": [
         "arms": [{"name": "control", "model": "a", "prompt_version": "1.0.0"},
                  {"name": "treatment", "model": "b", "prompt_version": "^1.0.0"}]}
 USERS = [f"dev-{i}" for i in range(8)]
+OPAQUE = re.compile("[0-9a-f]{32}")
 ACCEPTED = {"control": 0, "treatment": 1}
 """Suggestions the i-th user accepts (of those shown) in each arm, plus i % 2 so that acceptance varies."""
 
@@ -66,7 +70,7 @@ def _generations(client: httpx.Client, user: str, arm: Any) -> list[str]:
     assert r.json()["metadata"]["experiments"] == [{"name": "gen-ab", "variant": arm.variant}]
     assert r.json()["metadata"]["model"]["name"] == _model(arm.arm)
     ids.append(r.headers["X-Assay-Trace-Id"])
-    assert all(i.startswith("code_generations.") for i in ids) and len(set(ids)) == 3
+    assert all(OPAQUE.fullmatch(i) for i in ids) and len(set(ids)) == 3
     return ids
 
 
@@ -79,7 +83,7 @@ def _infill(client: httpx.Client, user: str, arm: Any) -> list[str]:
         assert r.json()["model"] == _model(arm.arm)
         assert r.json()["assay_experiments"] == [{"name": "gen-ab", "variant": arm.variant, "arm": arm.arm}]
         ids.append(r.headers["X-Assay-Trace-Id"])
-    assert all(i.startswith("infill.") for i in ids)
+    assert all(OPAQUE.fullmatch(i) for i in ids)
     return ids
 
 
@@ -104,7 +108,7 @@ def _features(client: httpx.Client, user: str, arm: Any) -> list[str]:
     assert r.json()["assay_experiments"] == [tag] and r.json()["model"] == _model(arm.arm)
     ids.append(r.headers["X-Assay-Trace-Id"])
     assert r.json()["id"] == f"chatcmpl-{ids[-1]}"
-    assert all(i.startswith("feature:explain_code.") for i in ids) and len(set(ids)) == 3
+    assert all(OPAQUE.fullmatch(i) for i in ids) and len(set(ids)) == 3
     return ids
 
 
@@ -174,6 +178,9 @@ def test_generation_and_feature_experiments_end_to_end(tmp_path: Path) -> None:
     try:
         chat_exposures = store.exposures("chat-ab")
         assert all(x.arm == chat_arm[x.user_id].arm and not x.error and x.completion_tokens > 0 for x in chat_exposures)
+        assert {x.target for x in chat_exposures} == {"feature:explain_code"}
+        assert Counter(x.target for x in store.exposures("gen-ab")) == {"code_generations": 3 * len(USERS),
+                                                                        "infill": 2 * len(USERS)}
         assert {x.cost > 0 for x in store.exposures("gen-ab") if x.arm == "treatment"} == {True}
     finally:
         store.close()
@@ -210,7 +217,8 @@ def test_analyze_names_a_bad_or_empty_target(tmp_path: Path, target: str, words:
     store = open_event_store(db_url)
     from assay.experiments.events import Exposure
 
-    store.add_exposures([Exposure("gen-ab", "control", "dev-0", time.time(), "code_generations.ab", 5.0, 1, 1, False, 0.0)])
+    store.add_exposures([Exposure("gen-ab", "control", "dev-0", time.time(), "9f" * 16, 5.0, 1, 1, False, 0.0,
+                                  target="code_generations")])
     store.close()
     cli = typer.Typer()
     cli.add_typer(experiment_app, name="experiment")
@@ -225,23 +233,24 @@ def test_streamed_suggestions_carry_the_arm_and_record_their_tokens(tmp_path: Pa
     v4 = {"prompt_components": [{"type": "code_editor_generation", "payload": _file(prompt="add f", stream=True)}]}
     with live_server(_settings(db_url)) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         with client.stream("POST", "/v4/code/suggestions", json=v4, headers={USER_HEADER: user}) as r:
-            assert r.status_code == 200 and r.headers["X-Assay-Trace-Id"].startswith("code_generations.")
+            assert r.status_code == 200 and OPAQUE.fullmatch(r.headers["X-Assay-Trace-Id"])
             start = json.loads(r.read().decode().split("\n")[1].removeprefix("data: "))
         assert start["metadata"]["experiments"] == [{"name": "gen-ab", "variant": gen.variant}]
         assert start["metadata"]["model"]["name"] == _model(gen.arm)
         v2 = {"current_file": _file(), "prompt_version": 2, "prompt": "add f", "stream": True}
         with client.stream("POST", "/v2/code/generations", json=v2, headers={USER_HEADER: user}) as r:
             assert r.read().decode() == REPLY[_model(gen.arm)]
-            assert r.headers["X-Assay-Trace-Id"].startswith("code_generations.")
+            assert OPAQUE.fullmatch(r.headers["X-Assay-Trace-Id"])
         with client.stream("POST", "/v1/prompts/explain_code", json={"inputs": {"code": "x = 1"}, "stream": True},
                            headers={USER_HEADER: user}) as r:
             assert r.read().decode().endswith(REPLY[_model(chat.arm)])
-            assert r.headers["X-Assay-Trace-Id"].startswith("feature:explain_code.")
+            assert OPAQUE.fullmatch(r.headers["X-Assay-Trace-Id"])
             assert json.loads(r.headers["X-Assay-Experiments"])[0]["arm"] == chat.arm
         _wait_for_exposures(db_url, {"gen-ab": 2, "chat-ab": 1})
     store = open_event_store(db_url)
     try:
         exposures = store.exposures("gen-ab") + store.exposures("chat-ab")
         assert all(x.completion_tokens > 0 and x.user_id == user for x in exposures)
+        assert [x.target for x in exposures] == ["code_generations", "code_generations", "feature:explain_code"]
     finally:
         store.close()

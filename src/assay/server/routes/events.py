@@ -10,8 +10,9 @@ The user of a request is ``X-Gitlab-Global-User-Id``, else the OpenAI ``user`` f
 authenticated API key's (or GitLab token's) user; without one, a request gets the control arms and
 is not part of any experiment.
 
-A request in an experiment gets a suggestion id (:func:`suggestion_id`; ``X-Assay-Trace-Id`` on the
-wire) that carries its target; clients send it back as the events' ``suggestion_id``.
+A request in an experiment gets an opaque suggestion id (:func:`suggestion_id`; ``X-Assay-Trace-Id`` on
+the wire, 32 hex digits whatever the target); clients send it back as the events' ``suggestion_id``.
+The request's target is recorded with its exposures, under that id.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from assay.experiments.assign import COMPLETIONS, Assignment, Target, apply_chat
 from assay.experiments.events import EventBatch, EventsAccepted
 from assay.experiments.runtime import STATE_KEY, ExperimentRuntime, RequestExperiments
 from assay.pipeline.engine import ChatInput
+from assay.pipeline.trace import new_trace_id
 from assay.pipeline.types import CompletionInput
 from assay.prompts import default_registry
 from assay.server.deps import TRACE_HEADER
@@ -61,23 +63,24 @@ def _pending(request: Request) -> RequestExperiments:
     return pending
 
 
-def _keep(request: Request, assignments: list[Assignment], suggestion: str) -> None:
+def _keep(request: Request, assignments: list[Assignment], suggestion: str, target: Target) -> None:
     if assignments:
         pending = _pending(request)
         pending.assignments = assignments
         pending.trace_id = suggestion
+        pending.target = target
 
 
 def apply_experiments(request: Request, inp: CompletionInput, body_user: str | None = None,
                       target: Target = COMPLETIONS) -> CompletionInput:
-    """``inp`` as the user's arms serve it (with a trace id carrying ``target``); the assignment is kept
-    for the response."""
+    """``inp`` as the user's arms serve it (with a trace id, its suggestion id); the assignment and
+    ``target`` are kept for the response."""
     runtime = runtime_of(request)
     if not runtime.settings.experiments:
         return inp
-    inp = replace(inp, trace_id=inp.trace_id or target.new_suggestion_id())
+    inp = replace(inp, trace_id=inp.trace_id or new_trace_id())
     inp, assignments = runtime.assign(inp, user_of(request, body_user), target)
-    _keep(request, assignments, inp.trace_id or "")
+    _keep(request, assignments, inp.trace_id or "", target)
     return inp
 
 
@@ -90,7 +93,7 @@ def apply_chat_experiments(request: Request, inp: ChatInput, target: Target,
     arms, assignments = runtime.arms(target, user_of(request, body_user))
     for arm in arms:
         inp = apply_chat_arm(inp, arm)
-    _keep(request, assignments, target.new_suggestion_id())
+    _keep(request, assignments, new_trace_id(), target)
     return inp
 
 
@@ -117,7 +120,7 @@ def feature_arm(request: Request, prompt_id: str, body_user: str | None = None) 
         return FeatureArm()
     target = feature_target(default_registry().split_id(prompt_id)[0])
     arms, assignments = runtime.arms(target, user_of(request, body_user))
-    _keep(request, assignments, target.new_suggestion_id())
+    _keep(request, assignments, new_trace_id(), target)
     return FeatureArm(model=next((a.model for a in reversed(arms) if a.model), None),
                       prompt_version=next((a.prompt_version for a in reversed(arms) if a.prompt_version), None),
                       arms=tuple(arms))
