@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,6 +34,7 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="assay.yaml to read (default: $ASSAY_CONFIG or ./assay.yaml).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+R = TypeVar("R")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -51,6 +53,24 @@ def _settings(config: Path | None, **server: Any):
     if updates:
         settings.server = settings.server.model_copy(update=updates)
     return settings
+
+
+def _run_started(make: Callable[[], Any], call: Callable[[Any], Awaitable[R]]) -> R:
+    """In a fresh event loop: build a startable resource (an Engine or a Provider) with ``make``, start it,
+    await ``call(resource)`` and close it; an ``AssayError`` on the way is the command's one-line error."""
+
+    async def run() -> R:
+        resource = make()
+        await resource.start()
+        try:
+            return await call(resource)
+        finally:
+            await resource.close()
+
+    try:
+        return asyncio.run(run())
+    except AssayError as exc:
+        raise fail(exc.message) from None
 
 
 @app.command()
@@ -134,19 +154,7 @@ def complete(
     settings = _settings(config)
     inp = CompletionInput(prefix=prefix, suffix=suffix, file_name=path.name, model=model,
                           overrides=RequestOverrides(max_tokens=max_tokens))
-
-    async def run():
-        engine = Engine(settings)
-        await engine.start()
-        try:
-            return await engine.complete(inp)
-        finally:
-            await engine.close()
-
-    try:
-        result = asyncio.run(run())
-    except AssayError as exc:
-        raise fail(exc.message) from None
+    result = _run_started(lambda: Engine(settings), lambda engine: engine.complete(inp))
     suggestion = result.choices[0].text if result.choices else ""
     if as_json:
         out = {"suggestion": suggestion, "model": result.model, "language": result.language,
@@ -221,19 +229,7 @@ def models_probe(
     from assay.providers.registry import create_provider
 
     settings = _settings(config)
-
-    async def run():
-        provider = create_provider(settings.model(name))
-        await provider.start()
-        try:
-            return await probe(provider)
-        finally:
-            await provider.close()
-
-    try:
-        result = asyncio.run(run())
-    except AssayError as exc:
-        raise fail(exc.message) from None
+    result = _run_started(lambda: create_provider(settings.model(name)), probe)
     data = result.as_dict() if hasattr(result, "as_dict") else result.__dict__
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
