@@ -60,6 +60,12 @@ def _common_fault(model: str) -> Response | None:
     return None
 
 
+def _until_stop(reply: str, stops: str | list[str] | None) -> str:
+    """``reply`` cut before its first stop sequence, as the real APIs do (the ``paced`` model honours stops)."""
+    cuts = [reply.find(s) for s in ([stops] if isinstance(stops, str) else stops or []) if s and s in reply]
+    return reply[:min(cuts)] if cuts else reply
+
+
 def openai_app(rec: Recorder) -> FastAPI:
     app = FastAPI()
 
@@ -73,7 +79,7 @@ def openai_app(rec: Recorder) -> FastAPI:
         if (fault := _common_fault(model)) is not None:
             return fault
         n = body.get("n", 1)
-        base = PACED_REPLY if model == "paced" else REPLY
+        base = _until_stop(PACED_REPLY, body.get("stop")) if model == "paced" else REPLY
         texts = [base if i == 0 else f"{base} #{i}" for i in range(n)]
         usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
         if model == "json":
@@ -145,7 +151,7 @@ def anthropic_app(rec: Recorder) -> FastAPI:
             yield _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
                        "content_block_start")
             yield _sse({"type": "ping"}, "ping")
-            reply = PACED_REPLY if model == "paced" else ANTHROPIC_REPLY
+            reply = _until_stop(PACED_REPLY, body.get("stop_sequences")) if model == "paced" else ANTHROPIC_REPLY
             for part in _pieces(reply, 5) * (30 if model == "trickle" else 1):
                 if model in ("trickle", "paced"):
                     await asyncio.sleep(0.2 if model == "trickle" else PACE_S)
