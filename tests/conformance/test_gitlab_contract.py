@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from assay.server.protocol.gitlab import GenerationRequest
-from tests.support.live_server import LiveServer, live_server
+from tests.support.live_server import LiveServer
 
 SETTINGS = {
     "models": [
@@ -23,15 +23,7 @@ SETTINGS = {
     ],
     "features": {"code_completions": "coder", "code_generations": "parrot", "chat": "parrot"},
 }
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    from assay.config import Settings
-
-    settings = Settings(**SETTINGS)
-    with live_server(settings) as srv:
-        yield srv
+"""What the ``server`` fixture (tests/conformance/conftest.py) serves to this module."""
 
 
 @pytest.fixture(scope="module")

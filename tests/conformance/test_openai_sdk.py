@@ -5,12 +5,10 @@ Models are echo providers (deterministic, no weights) behind the real Engine and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import openai
 import pytest
 
-from tests.support.live_server import LiveServer, live_server
+from tests.support.live_server import LiveServer
 
 SETTINGS = {
     "models": [
@@ -21,15 +19,7 @@ SETTINGS = {
     ],
     "features": {"code_completions": "coder", "chat": "parrot"},
 }
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    from assay.config import Settings
-
-    settings = Settings(**SETTINGS)
-    with live_server(settings) as srv:
-        yield srv
+"""What the ``server`` fixture (tests/conformance/conftest.py) serves to this module."""
 
 
 @pytest.fixture(scope="module")
