@@ -39,22 +39,19 @@ def test_tokenizer_then_pretrain_from_the_command_line(tmp_path: Path) -> None:
     tok = json.loads(res.stdout)
     assert tok["special_tokens"]["<|endoftext|>"] == 0 and tok["special_tokens"]["<fim_pad>"] == 6
 
-    res = runner.invoke(train_app, [
+    pretrain = [
         "pretrain", str(src), "--tokenizer", str(tmp_path / "tok"), "--out", str(tmp_path / "run"),
         "--layers", "1", "--hidden", "32", "--heads", "4", "--kv-heads", "2", "--intermediate", "64",
         "--context", "64", "--seq-len", "32", "--batch-size", "2", "--grad-accum", "1", "--steps", "4",
-        "--warmup", "1", "--eval-every", "2", "--checkpoint-every", "2", "--threads", "1", "--json"])
+        "--warmup", "1", "--eval-every", "2", "--checkpoint-every", "2", "--threads", "1", "--json"]
+    res = runner.invoke(train_app, pretrain)
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert result["steps"] == 4 and result["tokens_seen"] == 4 * 2 * 32 and result["device"] == "cpu"
     assert result["val_loss"] is not None
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
 
-    again = runner.invoke(train_app, [
-        "pretrain", str(src), "--tokenizer", str(tmp_path / "tok"), "--out", str(tmp_path / "run"),
-        "--layers", "1", "--hidden", "32", "--heads", "4", "--kv-heads", "2", "--intermediate", "64",
-        "--context", "64", "--seq-len", "32", "--batch-size", "2", "--grad-accum", "1", "--steps", "4",
-        "--warmup", "1", "--eval-every", "2", "--checkpoint-every", "2", "--threads", "1", "--json"])
+    again = runner.invoke(train_app, pretrain)
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["resumed_from_step"] == 4
 
