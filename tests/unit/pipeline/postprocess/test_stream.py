@@ -28,6 +28,10 @@ def run_stream(raw: str, ctx, size: int) -> tuple[list[str], str, StreamingPostp
     return chunks, result.text, proc, fed
 
 
+def processor(prefix: str, suffix: str, language: str = "python") -> StreamingPostprocessor:
+    return StreamingPostprocessor(context_for(prefix, suffix, get_language(language)))
+
+
 @pytest.mark.parametrize("size", [1, 3, 7])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_stream_gives_the_same_text_as_whole_output(name: str, size: int) -> None:
@@ -49,8 +53,7 @@ def test_stream_stops_once_the_unit_has_ended() -> None:
 
 
 def test_stream_releases_lines_before_the_end() -> None:
-    ctx = context_for("def f(x):", "\n", get_language("python"))
-    proc = StreamingPostprocessor(ctx)
+    proc = processor("def f(x):", "\n")
     assert proc.feed("\n    a = x") == ""
     assert proc.feed(" + 1\n    b") == "\n    a = x + 1"
     assert proc.feed(" = a\n") == "\n    b = a"
@@ -58,22 +61,19 @@ def test_stream_releases_lines_before_the_end() -> None:
 
 
 def test_stream_holds_lines_that_may_repeat_the_suffix() -> None:
-    ctx = context_for("function f() {", "\n  done();\n}\n", get_language("javascript"))
-    proc = StreamingPostprocessor(ctx)
+    proc = processor("function f() {", "\n  done();\n}\n", "javascript")
     released = proc.feed("\n  work();\n  done();\n")
     assert released == "\n  work();"
 
 
 def test_stream_holds_comment_only_text() -> None:
-    ctx = context_for("def f(x):", "\n", get_language("python"))
-    proc = StreamingPostprocessor(ctx)
+    proc = processor("def f(x):", "\n")
     assert proc.feed("\n    # explain\n    ") == ""
     assert proc.feed("y = 2\n") == "\n    # explain\n    y = 2"
 
 
 def test_single_line_is_released_as_it_grows_and_stops_at_newline() -> None:
-    ctx = context_for("print(", ")\n", get_language("python"))
-    proc = StreamingPostprocessor(ctx)
+    proc = processor("print(", ")\n")
     assert proc.feed("'hi") == "'h"
     assert proc.feed("')") == "i'"
     assert proc.feed("\nmore") == ""
@@ -83,12 +83,11 @@ def test_single_line_is_released_as_it_grows_and_stops_at_newline() -> None:
 
 
 def test_single_line_holds_trailing_whitespace_and_comments() -> None:
-    ctx = context_for("x = 1", "\n", get_language("python"))
-    proc = StreamingPostprocessor(ctx)
+    proc = processor("x = 1", "\n")
     assert proc.feed("  # note") == ""
     assert proc.feed(" that  ") == ""
     result, rest = proc.finish()
     assert result.text == "" and rest == ""
-    proc = StreamingPostprocessor(context_for("total = ", "\n", get_language("python")))
+    proc = processor("total = ", "\n")
     assert proc.feed("a + b  ") == "a + b"
     assert proc.feed("+ c") == "  + c"
