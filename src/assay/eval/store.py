@@ -19,27 +19,25 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    Connection,
     DateTime,
     Float,
     Integer,
     String,
     Text,
     create_engine,
-    inspect,
     select,
-    text,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assay.errors import ConfigError, RequestInvalid
-from assay.store.schema import create_tables, use_wal
+from assay.store.schema import add_missing_columns, create_tables, use_wal
 
 DEFAULT_DB = "sqlite:///assay-runs.db"
 
@@ -130,7 +128,7 @@ class RunStore:
             self.engine = create_engine(self.url, connect_args={"check_same_thread": False}
                                         if self.url.startswith("sqlite") else {})
             use_wal(self.engine, busy_timeout_ms=10000, pragmas=["synchronous=NORMAL"])
-            create_tables(self.engine, Base.metadata, upgrade=_add_missing_columns)
+            create_tables(self.engine, Base.metadata, upgrade=partial(add_missing_columns, metadata=Base.metadata))
         except (SQLAlchemyError, ModuleNotFoundError) as exc:
             raise ConfigError(f"cannot open run database {self.url}: {exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0]}") from None
@@ -213,18 +211,6 @@ class RunStore:
         with self._lock, Session(self.engine) as s:
             s.merge(CacheRow(key=key, model=model, response=response, created_at=datetime.now(UTC)))
             s.commit()
-
-
-def _add_missing_columns(conn: Connection) -> None:
-    """``ALTER TABLE ... ADD COLUMN`` for every nullable model column an older database lacks."""
-    inspector = inspect(conn)
-    quote = conn.dialect.identifier_preparer.quote
-    for table in Base.metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(dialect=conn.dialect)
-                conn.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
 
 
 def _info(row: RunRow) -> RunInfo:
