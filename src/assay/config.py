@@ -368,6 +368,14 @@ def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | N
     return local if local.is_file() else None
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """`` at line L, column C: <problem>`` from a YAML parser error, on one line."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"{where}: {' '.join(problem.split())}"
+
+
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Read ``assay.yaml`` (if any) and the environment; raise ``ConfigError`` naming the bad field."""
     data: dict[str, Any] = {}
@@ -378,7 +386,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
         try:
             loaded = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+            raise ConfigError(f"{file}: not valid YAML{_yaml_problem(exc)}") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{file}: the top level must be a mapping")
         data.update(loaded)
@@ -386,7 +394,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
     try:
         return Settings(**data)
     except ValidationError as exc:
-        where = f"{file}: " if file else ""
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
+        env = "ASSAY_" + "__".join(str(p) for p in first["loc"]).upper()
+        where = f"{env} (environment): " if env in os.environ else f"{file}: " if file else ""
         raise ConfigError(f"{where}{loc}: {first['msg']}") from None

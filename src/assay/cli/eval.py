@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from assay.errors import AssayError
 
@@ -27,7 +28,7 @@ err_console = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False, emoji=False)
     return typer.Exit(2)
 
 
@@ -81,13 +82,13 @@ def eval_command(
     price: Annotated[str | None, typer.Option("--price", help="PROMPT_PER_1K,COMPLETION_PER_1K[,CURRENCY] token prices for cost per request (default: the model's configured cost; needed with --via-gateway).")] = None,
     samples: Annotated[Path | None, typer.Option("--samples", help="Score a JSONL of task_id + completion instead of generating.")] = None,
     reference: Annotated[bool, typer.Option("--reference", help="Score the tasks' canonical solutions (checks data and sandbox).")] = False,
-    n: Annotated[int, typer.Option("--n", help="Samples per problem.")] = 1,
+    n: Annotated[int, typer.Option("--n", min=1, help="Samples per problem.")] = 1,
     k: Annotated[str, typer.Option("--k", help="pass@k values, e.g. 1,10,100.")] = "1,10,100",
     temperature: Annotated[float, typer.Option("--temperature")] = 0.0,
     top_p: Annotated[float, typer.Option("--top-p")] = 1.0,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Default: the task's.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N problems.")] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Samples in flight at once.")] = 4,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Default: the task's.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N problems.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Samples in flight at once.")] = 4,
     seed: Annotated[int, typer.Option("--seed", help="Base seed of sampled generations.")] = 0,
     data: Annotated[str | None, typer.Option("--data", help="Task data file (or repository for repo-fim).")] = None,
     option: Annotated[list[str] | None, typer.Option("--option", "-O", help="Task option KEY=VALUE (repeatable).")] = None,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from assay import __version__
 from assay.errors import AssayError
@@ -38,7 +41,8 @@ R = TypeVar("R")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    """Print ``message`` as one ``error:`` line (never wrapped, brackets kept) and return the exit to raise."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False, emoji=False)
     return typer.Exit(code)
 
 
@@ -87,23 +91,54 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     no_auth: Annotated[bool, typer.Option("--no-auth", help="Local single-user mode: no credentials required.")] = False,
 ) -> None:
-    """Start the gateway (OpenAI-, GitLab AI Gateway- and llama.cpp-compatible APIs)."""
-    import uvicorn
+    """Start the gateway (OpenAI-, GitLab AI Gateway- and llama.cpp-compatible APIs).
 
+    The port is bound and every model started before the server accepts requests, so a taken port or a
+    model that cannot load ends the command with a one-line error.
+    """
+    from assay.pipeline.engine import Engine
     from assay.server.app import create_app
 
     settings = _settings(config, host=host, port=port)
     if no_auth:
         settings.auth = settings.auth.model_copy(update={"mode": "none"})
-    if settings.auth.mode == "none":
-        err_console.print("[bold red]WARNING: authentication is OFF (--no-auth):[/] anyone who can reach "
-                          f"{settings.server.host}:{settings.server.port} may use every endpoint. Local use only.")
+    sock = _listen(settings.server.host, settings.server.port)
     names = ", ".join(f"{m.name} ({m.provider})" for m in settings.models)
-    err_console.print(f"assay {__version__}: serving {names} on http://{settings.server.host}:{settings.server.port}")
+    err_console.print(f"assay {__version__}: serving {names} on http://{settings.server.host}:{settings.server.port}",
+                      soft_wrap=True)
     try:
-        uvicorn.run(create_app(settings), host=settings.server.host, port=settings.server.port, log_level=log_level)
+        engine = Engine(settings)
+        started = asyncio.run(_serve(create_app(settings, engine), engine, sock, log_level))
     except AssayError as exc:
         raise fail(exc.message) from None
+    except KeyboardInterrupt:
+        return
+    finally:
+        sock.close()
+    if not started:
+        raise typer.Exit(1)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port``; the command's one-line error when that address cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except (OSError, OverflowError) as exc:
+        reason = os.strerror(exc.errno) if getattr(exc, "errno", None) else str(exc)
+        raise fail(f"cannot listen on {host}:{port}: {reason} (choose another with --port or server.port)") from None
+
+
+async def _serve(app: Any, engine: Any, sock: socket.socket, log_level: str) -> bool:
+    """Start ``engine`` (the app's lifespan then finds it started), serve ``app`` on ``sock`` until a
+    signal; whether the server started."""
+    import uvicorn
+
+    await engine.start()
+    host, port = sock.getsockname()[:2]
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on"))
+    await server.serve(sockets=[sock])
+    return server.started
 
 
 def _parse_cursor(location: str) -> tuple[Path, int, int]:
@@ -206,7 +241,8 @@ def models_list(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
             family = spec_for(m.spec, m.path or m.upstream_model).family
         except AssayError as exc:
             family = f"error: {exc.message}"
-        rows.append({"name": m.name, "provider": m.provider, "source": m.path or m.base_url, "spec": family})
+        rows.append({"name": m.name, "provider": m.provider, "source": m.path or m.base_url or m.upstream_model,
+                     "spec": family})
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return

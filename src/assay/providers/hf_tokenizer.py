@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assay.errors import ConfigError
@@ -38,8 +39,16 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def missing_directory(source: str) -> bool:
+    """Whether ``source`` is written as a filesystem path (``/``, ``./``, ``../``, ``~``) to a directory that is
+    not there; Hugging Face would otherwise report it as a malformed repository id."""
+    return source.startswith(("/", "./", "../", "~")) and not Path(source).expanduser().is_dir()
+
+
 def load_tokenizer(source: str, model_name: str) -> HFTokenizer:
     """``AutoTokenizer.from_pretrained(source)``; ``ConfigError`` naming the model when it cannot load."""
+    if missing_directory(source):
+        raise ConfigError(f"model '{model_name}': tokenizer directory '{source}' does not exist")
     from transformers import AutoTokenizer
 
     try:

@@ -1,0 +1,67 @@
+"""Mistakes a new user makes on the command line get one clear line naming what was wrong.
+
+Run in-process through typer's ``CliRunner`` (stderr kept apart) on real files in ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assay.cli.main import app, fail
+from assay.config import load_settings
+from assay.errors import ConfigError
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_fail_prints_one_unwrapped_line_with_brackets_and_colons_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    message = "cannot listen on 127.0.0.1:-1: [bold]no[/bold]; tasks: " + ", ".join(f"task-{i}" for i in range(40))
+    fail(message)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.strip() == f"error: {message}"
+
+
+def test_yaml_syntax_error_is_one_line_with_its_position(tmp_path: Path) -> None:
+    config = tmp_path / "assay.yaml"
+    config.write_text("models:\n  - name: x\n   provider: openai\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert "\n" not in caught.value.message
+    assert "not valid YAML at line 3, column 4: expected <block end>" in caught.value.message
+
+
+def test_a_bad_environment_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSAY_SERVER__PORT", "abc")
+    with pytest.raises(ConfigError, match=r"^ASSAY_SERVER__PORT \(environment\): server\.port: "):
+        load_settings(None)
+
+
+@pytest.mark.parametrize("flag", ["--limit", "--n", "--workers", "--max-tokens"])
+def test_eval_counts_below_one_are_refused(flag: str, tmp_path: Path) -> None:
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text('{"task_id": "HumanEval/0", "completion": "    return True\\n"}\n')
+    done = invoke("eval", "humaneval", "--samples", str(samples), flag, "0", "--db", str(tmp_path / "runs.db"))
+    assert done.exit_code == 2
+    assert f"Invalid value for '{flag}'" in done.output
+
+
+def test_models_list_shows_the_upstream_model_of_a_hosted_api(tmp_path: Path) -> None:
+    config = tmp_path / "assay.yaml"
+    config.write_text("models:\n  - name: claude\n    provider: anthropic\n    model: claude-3-5-haiku-latest\n")
+    done = invoke("models", "list", "-c", str(config), "--json")
+    assert done.exit_code == 0, done.output
+    assert '"source": "claude-3-5-haiku-latest"' in done.stdout
+
+
+def test_a_missing_tokenizer_directory_is_named() -> None:
+    from assay.providers.hf_tokenizer import load_tokenizer
+
+    with pytest.raises(ConfigError) as caught:
+        load_tokenizer("/models/not-here", "qwen")
+    assert caught.value.message == "model 'qwen': tokenizer directory '/models/not-here' does not exist"
