@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from assay.errors import AssayError
 
@@ -27,7 +28,7 @@ def _train() -> None:
 
 
 def _fail(exc: AssayError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {exc.message}")
+    _err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, emoji=False)
     return typer.Exit(2)
 
 
@@ -117,17 +118,27 @@ def pretrain_cmd(
                f"parameters on {result.device} ({result.precision}); val loss {result.val_loss} -> {result.model_dir}")
 
 
+def packaged_benchmarks() -> Path:
+    """The evaluation sets installed with assay (``assay/eval/data``), which ``train nano`` decontaminates
+    against unless ``--benchmarks`` names others."""
+    from importlib import resources
+
+    return Path(str(resources.files("assay") / "eval" / "data"))
+
+
 @train_app.command("nano")
 def nano(
     out: Annotated[Path, typer.Option("--out", "-o", help="Work folder for corpus, tokenizer and checkpoints.")] = Path("runs/nano"),
     weights: Annotated[Path | None, typer.Option(help="Where to publish the model (default: the package's "
                                                       "assay/weights/assay-nano).")] = None,
-    benchmarks: Annotated[Path, typer.Option(help="Evaluation sets to decontaminate against.")] = Path("../shared/data"),
-    steps: Annotated[int | None, typer.Option(help="Override the recipe's optimizer steps.")] = None,
+    benchmarks: Annotated[Path | None, typer.Option(help="Evaluation sets to decontaminate against (default: the "
+                                                         "ones shipped in assay/eval/data).")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, help="Override the recipe's optimizer steps (each phase).")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (the recipe uses 1).")] = 1,
     device: Annotated[str, typer.Option(help="'auto', 'cpu' or 'cuda'.")] = "auto",
     precision: PrecisionOpt = "auto",
-    max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget for pretraining.")] = 28,
+    max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget of each pretraining phase "
+                                                           "(default: the recipe's, 28 and 32).")] = None,
     publish_only: Annotated[bool, typer.Option("--publish-only", help="Skip training; publish the finished run in --out.")] = False,
     evaluate: Annotated[bool, typer.Option(help="Score the published weights with `assay eval` for the model card.")] = True,
     eval_limit: Annotated[int | None, typer.Option(help="Problems per evaluation task (default: all).")] = None,
@@ -138,12 +149,14 @@ def nano(
 
     from assay.train.nano import NanoConfig, publish, read_manifest, run_nano
 
-    config = NanoConfig(out_dir=str(out), benchmarks=str(benchmarks), threads=threads, device=device,
-                        precision=precision, max_minutes=max_minutes, progress=not as_json)
+    config = NanoConfig(out_dir=str(out), benchmarks=str(benchmarks or packaged_benchmarks()), threads=threads, device=device,
+                        precision=precision, progress=not as_json)
     if weights is not None:
         config = replace(config, weights_dir=str(weights))
     if steps is not None:
-        config = replace(config, max_steps=steps)
+        config = replace(config, max_steps=steps, continue_steps=steps)
+    if max_minutes is not None:
+        config = replace(config, max_minutes=max_minutes, continue_max_minutes=max_minutes)
     try:
         if publish_only:
             dest, samples = publish(config, read_manifest(out))
