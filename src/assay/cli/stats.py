@@ -26,7 +26,7 @@ from assay.errors import AssayError
 if TYPE_CHECKING:
     from assay.config import ExperimentConfig
     from assay.experiments.aggregate import ArmRetention
-    from assay.stats.report import Section
+    from assay.stats.report import ReportFiles, Section
     from assay.stats.table import UserTable
 
 console = Console(width=None if Console().is_terminal else 140)
@@ -36,7 +36,7 @@ experiment_app = typer.Typer(help="Analyse online experiments on live suggestion
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False, emoji=False)
     return typer.Exit(code)
 
 
@@ -49,6 +49,13 @@ def _one_line_errors() -> Iterator[None]:
         raise _fail(exc.message) from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
+
+
+def _wrote(files: ReportFiles | None) -> None:
+    """Tell the user where the decision report went (``--json`` output leaves it out: the caller chose the stem)."""
+    if files is not None:
+        console.print(f"\ndecision report: {escape(str(files.markdown))}, {escape(str(files.html))}", soft_wrap=True,
+                      highlight=False)
 
 
 def _print_json(data: Any) -> None:
@@ -120,6 +127,7 @@ def compare_command(
     settings = CompareSettings(
         alpha=alpha, power=power, delta=delta, n_bootstrap=bootstrap, n_permutations=permutations, seed=seed
     )
+    files = None
     with _one_line_errors():
         loaded = [resolve_run(r, task=task, db_url=db) for r in runs]
         result = compare_runs(
@@ -134,11 +142,12 @@ def compare_command(
         if report is not None:
             from assay.stats.report import write_report
 
-            write_report(report, comparison=result)
+            files = write_report(report, comparison=result)
     if as_json:
         _print_json(summary_json(result))
         return
     _print_sections(build_sections(comparison=result))
+    _wrote(files)
 
 
 def _weights(text: str | None) -> dict[str, float] | None:
@@ -274,7 +283,7 @@ def analyze(
             cuped=cuped,
             n_bootstrap=bootstrap,
         )
-        retained = []
+        retained, files = [], None
         if events is not None:
             if target is not None:
                 raise AssayError("--target needs the event store: a table given with --events has no targets")
@@ -297,7 +306,7 @@ def analyze(
         if report is not None:
             from assay.stats.report import write_report
 
-            write_report(
+            files = write_report(
                 report,
                 title=f"Experiment {name}: decision report",
                 experiment=result,
@@ -325,3 +334,4 @@ def analyze(
             for p in r.points
         )
         console.print(f"retained after acceptance, {r.arm}: {points or 'no reports'}")
+    _wrote(files)
