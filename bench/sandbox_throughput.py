@@ -28,12 +28,13 @@ import platform
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
 from pathlib import Path
 
 from assay.eval.sandbox import Job, Limits, Outcome, execute_many, isolation_available
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
+DATA = Path(str(resources.files("assay") / "eval" / "data" / "humaneval" / "HumanEval.jsonl.gz"))
 TIMEOUT_S = 3.0
 
 

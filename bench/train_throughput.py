@@ -96,6 +96,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=HERE / "results" / "train_throughput.json")
     args = ap.parse_args()
+    if args.steps <= args.warmup:
+        ap.error(f"--steps ({args.steps}) must exceed --warmup ({args.warmup}): only the steps after the warmup are timed")
     torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory() as tmp:
