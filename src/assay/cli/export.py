@@ -25,8 +25,12 @@ def export(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Export a model as one GGUF file (for llama.cpp) or as a safetensors model folder."""
+    from assay.providers.hf_tokenizer import missing_directory
     from assay.train.export import export_model
 
+    if missing_directory(model):
+        typer.echo(f"error: model directory {model} does not exist", err=True)
+        raise typer.Exit(1)
     try:
         result = export_model(model, fmt, out, dtype=dtype, spec=spec)  # type: ignore[arg-type]
     except AssayError as exc:

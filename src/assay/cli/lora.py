@@ -36,8 +36,12 @@ def lora_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from assay.providers.hf_tokenizer import missing_directory
     from assay.train.lora import LoraOptions, train_lora
 
+    if missing_directory(base):
+        typer.echo(f"error: base model directory {base} does not exist", err=True)
+        raise typer.Exit(1)
     err = Console(stderr=True)
     try:
         options = LoraOptions(base=base, data=data, out=out, spec=spec, fim_rate=fim_rate, rank=rank, alpha=alpha,

@@ -65,3 +65,15 @@ def test_a_missing_tokenizer_directory_is_named() -> None:
     with pytest.raises(ConfigError) as caught:
         load_tokenizer("/models/not-here", "qwen")
     assert caught.value.message == "model 'qwen': tokenizer directory '/models/not-here' does not exist"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["export", "{missing}", "--format", "gguf", "--out", "{tmp}/m.gguf"], "error: model directory {missing} does not exist"),
+    (["train", "lora", "{missing}", "--data", "{tmp}", "--out", "{tmp}/lora"],
+     "error: base model directory {missing} does not exist"),
+])
+def test_a_missing_model_directory_is_named_not_read_as_a_hub_id(args: list[str], message: str, tmp_path: Path) -> None:
+    names = {"missing": str(tmp_path / "no-model"), "tmp": str(tmp_path)}
+    done = invoke(*(a.format(**names) for a in args))
+    assert done.exit_code == 1
+    assert done.output.strip() == message.format(**names)
