@@ -102,8 +102,11 @@ def eval_command(
     from assay.eval.tasks import get_task, task_help
 
     if list_tasks or task is None:
+        if as_json:
+            typer.echo(json.dumps(task_help(), indent=2))
+            return
         for name, text in task_help().items():
-            console.print(f"[bold]{name}[/]  {text}")
+            console.print(f"[bold]{name}[/]  {escape(text)}", soft_wrap=True, highlight=False)
         return
     sources = [x for x in (samples is not None, via_gateway is not None, reference) if x]
     if len(sources) > 1:

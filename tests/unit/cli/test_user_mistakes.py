@@ -77,3 +77,13 @@ def test_a_missing_model_directory_is_named_not_read_as_a_hub_id(args: list[str]
     done = invoke(*(a.format(**names) for a in args))
     assert done.exit_code == 1
     assert done.output.strip() == message.format(**names)
+
+
+def test_eval_list_json_is_the_task_registry() -> None:
+    import json
+
+    done = invoke("eval", "--list", "--json")
+    assert done.exit_code == 0
+    tasks = json.loads(done.stdout)
+    assert {"humaneval", "humaneval-infilling", "mbpp", "repo-fim"} <= set(tasks)
+    assert tasks["humaneval"].startswith("HumanEval: 164 Python functions")
