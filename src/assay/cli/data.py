@@ -75,3 +75,6 @@ def build(
     typer.echo("removed: " + (", ".join(f"{k} {v}" for k, v in m.removed.items()) or "nothing"))
     typer.echo(f"decontamination: {sum(m.contaminated.values())} files dropped"
                + (f" ({', '.join(f'{k} {v}' for k, v in m.contaminated.items())})" if m.contaminated else ""))
+    if m.files == 0:
+        err.print("warning: the corpus is empty: every file was removed (see 'removed'); files without a detected "
+                  "permissive license are kept only with --licenses any", soft_wrap=True, highlight=False)
