@@ -395,7 +395,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
         return Settings(**data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        env = "ASSAY_" + "__".join(str(p) for p in first["loc"]).upper()
-        where = f"{env} (environment): " if env in os.environ else f"{file}: " if file else ""
-        raise ConfigError(f"{where}{loc}: {first['msg']}") from None
+        path = ".".join(str(p) for p in first["loc"])
+        env = "ASSAY_" + path.replace(".", "__").upper()
+        where = f"{env} (environment): " if path and env in os.environ else f"{file}: " if file else ""
+        field = f"{path}: " if path else ""
+        raise ConfigError(f"{where}{field}{first['msg'].removeprefix('Value error, ')}") from None

@@ -5,6 +5,7 @@ Run in-process through typer's ``CliRunner`` (stderr kept apart) on real files i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -36,10 +37,25 @@ def test_yaml_syntax_error_is_one_line_with_its_position(tmp_path: Path) -> None
     assert "not valid YAML at line 3, column 4: expected <block end>" in caught.value.message
 
 
+@pytest.fixture()
+def no_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASSAY_CONFIG", raising=False)
+
+
+@pytest.mark.usefixtures("no_config_file")
 def test_a_bad_environment_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSAY_SERVER__PORT", "abc")
     with pytest.raises(ConfigError, match=r"^ASSAY_SERVER__PORT \(environment\): server\.port: "):
         load_settings(None)
+
+
+@pytest.mark.usefixtures("no_config_file")
+def test_a_whole_settings_error_reads_as_a_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSAY_FEATURES__CODE_COMPLETIONS", "qwen-coder")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert caught.value.message.startswith("features.code_completions names 'qwen-coder', which is not among the models")
 
 
 @pytest.mark.parametrize("flag", ["--limit", "--n", "--workers", "--max-tokens"])
@@ -80,8 +96,6 @@ def test_a_missing_model_directory_is_named_not_read_as_a_hub_id(args: list[str]
 
 
 def test_eval_list_json_is_the_task_registry() -> None:
-    import json
-
     done = invoke("eval", "--list", "--json")
     assert done.exit_code == 0
     tasks = json.loads(done.stdout)
