@@ -10,7 +10,7 @@ then left out of the answer. The same works for FIM: the cut comes off the prefi
 * :class:`Vocabulary` holds the bytes every token stands for in running text (byte-level BPE pieces
   through GPT-2's byte table; SentencePiece pieces with ``▁`` as a space and ``<0xNN>`` byte
   fallback), so a token that is half of a UTF-8 character is matched byte by byte. Build it once per
-  tokenizer; special tokens are never allowed while healing.
+  tokenizer; added tokens (the special ones among them) are never allowed while healing.
 * :class:`HealingConstraint` says which tokens may come next (those whose bytes are a prefix of the
   bytes still owed, or start with them) and gives the answer text once the owed bytes are reproduced.
 * :class:`HealingLogitsProcessor` applies the constraint inside ``transformers`` ``generate``.
@@ -66,8 +66,9 @@ class Vocabulary:
 
     def __init__(self, pieces: list[bytes], special: set[int]) -> None:
         self.pieces = pieces
-        """``pieces[id]``: what token ``id`` stands for in running text (a special token: its content)."""
+        """``pieces[id]``: what token ``id`` stands for in running text (an added token: its content)."""
         self.special = frozenset(special)
+        """Added tokens (special ones among them): never allowed while healing."""
         self._by_piece: dict[bytes, list[int]] = {}
         for token_id, piece in enumerate(pieces):
             if piece and token_id not in self.special:
@@ -110,11 +111,10 @@ class Vocabulary:
         found: list[int] = []
         for end in range(1, len(owed)):
             found += self._by_piece.get(owed[:end], [])
-        start = bisect.bisect_left(self._sorted, owed)
-        for piece in self._sorted[start:]:
-            if not piece.startswith(owed):
-                break
-            found += self._by_piece[piece]
+        index = bisect.bisect_left(self._sorted, owed)
+        while index < len(self._sorted) and self._sorted[index].startswith(owed):
+            found += self._by_piece[self._sorted[index]]
+            index += 1
         return found
 
     def bytes_of(self, ids: list[int]) -> bytes:

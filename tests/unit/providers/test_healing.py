@@ -149,3 +149,34 @@ def test_request_then_model_config_then_spec_decide_healing() -> None:
     assert build_params(RequestOverrides(), configured_off, on).token_healing is False
     assert build_params(RequestOverrides(token_healing=True), configured_off, off).token_healing is True
     assert build_params(RequestOverrides(token_healing=False), plain, on).token_healing is False
+
+
+def sentencepiece_tokenizer() -> Any:
+    """A Llama-style tokenizer: SentencePiece BPE with ``▁`` for spaces and ``<0xNN>`` byte fallback."""
+    from tokenizers import Tokenizer, decoders, models, normalizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"<unk>": 0, "<s>": 1, "</s>": 2} | {f"<0x{b:02X}>": 3 + b for b in range(256)}
+    for piece in ["▁", "d", "e", "f", "h", "l", "o", "▁d", "▁de", "▁def", "▁h", "el", "▁hel", "lo", "▁hello"]:
+        vocab[piece] = len(vocab)
+    merges = [("▁", "d"), ("▁d", "e"), ("▁de", "f"), ("▁", "h"), ("e", "l"), ("▁h", "el"), ("l", "o"), ("▁hel", "lo")]
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True))
+    tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                     decoders.Strip(" ", 1, 0)])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+
+
+def test_sentencepiece_pieces_heal_with_their_spaces_and_byte_fallback() -> None:
+    tok = sentencepiece_tokenizer()
+    vocab = Vocabulary.of(tok)
+    assert vocab is not None
+    split = split_for_healing(HFTokenizer(tok), "def hel")
+    assert (split.kept, split.removed) == ("def", " hel")
+    constraint = HealingConstraint(vocab, split.removed)
+    assert set(tok.convert_ids_to_tokens(constraint.allowed([]))) == {"<0x20>", "▁", "▁h", "▁hel", "▁hello"}
+    assert constraint.text(ids_of(tok, "hello")) == "lo"
+    assert split_for_healing(HFTokenizer(tok), "def é").removed == "é"
+    accent = HealingConstraint(vocab, "é")
+    assert tok.convert_ids_to_tokens(accent.allowed([])) == ["<0xC3>"]
+    assert accent.text(tok.convert_tokens_to_ids(["<0xC3>", "<0xA9>", "▁hello"])) == " hello"
