@@ -114,8 +114,9 @@ def pretrain_cmd(
         typer.echo(json.dumps(_jsonable(asdict(result)), indent=2))
         return
     resumed = f" (resumed at step {result.resumed_from_step})" if result.resumed_from_step is not None else ""
+    val = "none" if result.val_loss is None else f"{result.val_loss:.4f}"
     typer.echo(f"trained {result.steps} steps{resumed}, {result.tokens_seen:,} tokens, {result.parameters:,} "
-               f"parameters on {result.device} ({result.precision}); val loss {result.val_loss} -> {result.model_dir}")
+               f"parameters on {result.device} ({result.precision}); val loss {val} -> {result.model_dir}")
 
 
 def packaged_benchmarks() -> Path:
