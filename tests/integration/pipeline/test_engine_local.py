@@ -25,10 +25,10 @@ GREEDY = RequestOverrides(max_tokens=24, temperature=0.0, time_budget_s=60.0)
 
 
 def settings(path: Path) -> Settings:
-    """The random tiny model with assay-nano's tokens, decoded without the spec's repetition penalty and token
-    healing (the cases below were chosen for what plain greedy decoding of this seeded model produces)."""
+    """The random tiny model with assay-nano's tokens, decoded without the spec's repetition penalty (the cases
+    below were chosen for what plain greedy decoding of this seeded model produces)."""
     return Settings(models=[{"name": "tiny", "provider": "local", "path": str(path), "spec": "assay-nano",
-                             "defaults": {"repetition_penalty": 1.0, "token_healing": False}}])
+                             "defaults": {"repetition_penalty": 1.0}}])
 
 
 def talkative(src: Path, dst: Path, seed: int = 1) -> Path:
