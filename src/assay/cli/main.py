@@ -103,6 +103,10 @@ def serve(
     if no_auth:
         settings.auth = settings.auth.model_copy(update={"mode": "none"})
     sock = _listen(settings.server.host, settings.server.port)
+    if settings.auth.mode == "none":
+        err_console.print("[bold red]WARNING: authentication is OFF (--no-auth):[/] anyone who can reach "
+                          f"{settings.server.host}:{settings.server.port} may use every endpoint. Local use only.",
+                          soft_wrap=True)
     names = ", ".join(f"{m.name} ({m.provider})" for m in settings.models)
     err_console.print(f"assay {__version__}: serving {names} on http://{settings.server.host}:{settings.server.port}",
                       soft_wrap=True)
