@@ -12,7 +12,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +20,11 @@ from rich.markup import escape
 
 from assay import __version__
 from assay.errors import AssayError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from assay.pipeline.engine import Engine
 
 app = typer.Typer(
     name="assay",
@@ -133,7 +138,7 @@ def _listen(host: str, port: int) -> socket.socket:
         raise fail(f"cannot listen on {host}:{port}: {reason} (choose another with --port or server.port)") from None
 
 
-async def _serve(app: Any, engine: Any, sock: socket.socket, log_level: str) -> bool:
+async def _serve(app: FastAPI, engine: Engine, sock: socket.socket, log_level: str) -> bool:
     """Start ``engine`` (the app's lifespan then finds it started), serve ``app`` on ``sock`` until a
     signal; whether the server started."""
     import uvicorn
