@@ -58,13 +58,15 @@ def test_a_whole_settings_error_reads_as_a_sentence(monkeypatch: pytest.MonkeyPa
     assert caught.value.message.startswith("features.code_completions names 'qwen-coder', which is not among the models")
 
 
-@pytest.mark.parametrize("flag", ["--limit", "--n", "--workers", "--max-tokens"])
-def test_eval_counts_below_one_are_refused(flag: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("flag", "value"), [("--limit", "0"), ("--n", "0"), ("--workers", "0"), ("--max-tokens", "0"),
+                                           ("--temperature", "-1"), ("--top-p", "1.5")])
+def test_eval_settings_out_of_range_are_refused_before_a_run_starts(flag: str, value: str, tmp_path: Path) -> None:
     samples = tmp_path / "samples.jsonl"
     samples.write_text('{"task_id": "HumanEval/0", "completion": "    return True\\n"}\n')
-    done = invoke("eval", "humaneval", "--samples", str(samples), flag, "0", "--db", str(tmp_path / "runs.db"))
+    done = invoke("eval", "humaneval", "--samples", str(samples), flag, value, "--db", str(tmp_path / "runs.db"))
     assert done.exit_code == 2
     assert f"Invalid value for '{flag}'" in done.output
+    assert not (tmp_path / "runs.db").exists()
 
 
 def test_models_list_shows_the_upstream_model_of_a_hosted_api(tmp_path: Path) -> None:
