@@ -115,10 +115,10 @@ async def run_eval(task: Task, generator: Generator, store: RunStore, options: E
     """Evaluate ``task`` with ``generator``, storing every sample under ``run_id``; return the scores."""
     if options.workers < 1:
         raise RequestInvalid("workers must be at least 1", field="workers")
+    work = _work(task, generator, options)
     run_id = run_id or default_run_id(task, generator, options)
     price = generator.price.model_dump() if generator.price is not None else None
     store.start_run(run_id, task.name, generator.model, run_config(task, generator, options), price=price)
-    work = _work(task, generator, options)
     done = store.done(run_id)
     todo = [(p, i) for p, i in work if (p.task_id, i) not in done]
     finished = len(work) - len(todo)

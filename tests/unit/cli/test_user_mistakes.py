@@ -103,3 +103,19 @@ def test_eval_list_json_is_the_task_registry() -> None:
     tasks = json.loads(done.stdout)
     assert {"humaneval", "humaneval-infilling", "mbpp", "repo-fim"} <= set(tasks)
     assert tasks["humaneval"].startswith("HumanEval: 164 Python functions")
+
+
+def test_samples_of_another_benchmark_leave_no_empty_run_behind(tmp_path: Path) -> None:
+    from assay.eval.store import RunStore
+
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text('{"task_id": "test/0", "completion": "    return 1\\n"}\n')
+    db = str(tmp_path / "runs.db")
+    done = invoke("eval", "humaneval", "--samples", str(samples), "--db", db)
+    assert done.exit_code == 2
+    assert done.output.strip().splitlines()[-1] == "error: samples name task ids that humaneval does not have: test/0"
+    store = RunStore(db)
+    try:
+        assert store.runs() == []
+    finally:
+        store.close()
