@@ -25,9 +25,8 @@ from assay.errors import AssayError
 
 if TYPE_CHECKING:
     from assay.config import ExperimentConfig
-    from assay.experiments.aggregate import ArmRetention
+    from assay.experiments.aggregate import StoreAnalysis
     from assay.stats.report import ReportFiles, Section
-    from assay.stats.table import UserTable
 
 console = Console(width=None if Console().is_terminal else 140)
 err_console = Console(stderr=True)
@@ -183,15 +182,14 @@ def _declared_experiment(name: str, config: Path | None, required: bool) -> Expe
 
 
 def _from_store(name: str, declared: ExperimentConfig | None, db: str | None,
-                config: Path | None, target: str | None = None) -> tuple[UserTable, list[ArmRetention]]:
+                config: Path | None, target: str | None = None) -> StoreAnalysis:
     from assay.config import load_settings
-    from assay.experiments import open_event_store, user_table
-    from assay.experiments.aggregate import retention
+    from assay.experiments import from_store, open_event_store
 
     url = db or load_settings(config).database.url
     store = open_event_store(url)
     try:
-        return user_table(store, declared or name, target), retention(store, name, target)
+        return from_store(store, declared or name, target)
     finally:
         store.close()
 
@@ -283,7 +281,7 @@ def analyze(
             cuped=cuped,
             n_bootstrap=bootstrap,
         )
-        retained, files = [], None
+        retained, unattributed, files = [], None, None
         if events is not None:
             if target is not None:
                 raise AssayError("--target needs the event store: a table given with --events has no targets")
@@ -291,7 +289,8 @@ def analyze(
         else:
             from assay.experiments.assign import check_target_filter
 
-            table, retained = _from_store(name, declared, db, config, target and check_target_filter(target))
+            stored = _from_store(name, declared, db, config, target and check_target_filter(target))
+            table, retained, unattributed = stored.table, stored.retention, stored.unattributed
         result = analyze_experiment(table, name=name, rng=np.random.default_rng(seed), settings=settings)
         daily = cumulative_lift(table, settings=settings) if table.date is not None else None
         comparison = None
@@ -319,6 +318,8 @@ def analyze(
             data["daily"] = to_jsonable(daily)
         if retained:
             data["retention"] = to_jsonable(retained)
+        if unattributed is not None:
+            data["unattributed_events"] = unattributed
         if comparison is not None:
             from assay.stats.compare import summary_json
 
@@ -334,4 +335,6 @@ def analyze(
             for p in r.points
         )
         console.print(f"retained after acceptance, {r.arm}: {points or 'no reports'}")
+    if unattributed:
+        console.print(f"unattributed events of its users: {unattributed} (their suggestion_id was served in no experiment)")
     _wrote(files)

@@ -9,7 +9,11 @@ Per user and UTC day:
 - ``pre_shown`` / ``pre_accepted``: the same user's suggestions (any experiment, or none) in the
   ``pre_period_days`` before the experiment's start (``start`` in its config, else its first exposure or event).
 
-The arm is the one the gateway assigned (exposures), else the one the client reported.
+The arm is the one the gateway assigned (exposures), else the one the client reported. Events count by
+their attribution (:mod:`assay.experiments.store`): the exposures with their ``suggestion_id``, else the
+experiment and arm they name. The experiment's *unattributed* events are its users' events since its start
+that belong to no experiment (a suggestion id the gateway never served in one, and no experiment named):
+:func:`from_store` counts them so that a client sending wrong ids shows up.
 
 ``target`` keeps only the suggestions of one target (``code_generations``, ``feature:explain_code``,
 ``features`` for every feature): the store filters exposures by their recorded target and events by
@@ -26,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from assay.config import ExperimentConfig
 from assay.errors import RequestInvalid
-from assay.experiments.events import CHECKPOINTS_S, StoredEvent
+from assay.experiments.events import CHECKPOINTS_S, Exposure, StoredEvent
 from assay.experiments.store import EventStore
 
 if TYPE_CHECKING:
@@ -58,11 +62,19 @@ def planned_weights(experiment: ExperimentConfig) -> dict[str, float]:
     return {a.name: a.weight / total for a in experiment.arms}
 
 
-def user_table(store: EventStore, experiment: ExperimentConfig | str, target: str | None = None) -> UserTable:
-    """The experiment's per-user-per-day table (of one ``target``'s suggestions when given);
-    ``RequestInvalid`` when the store holds nothing for it."""
-    from assay.stats.table import UserRow, UserTable
+@dataclass(frozen=True)
+class _Observed:
+    """What the store holds for one experiment: its exposures, attributed events, users' arms and start."""
 
+    name: str
+    config: ExperimentConfig | None
+    exposures: list[Exposure]
+    events: list[StoredEvent]
+    arm_of: dict[str, str]
+    start: float
+
+
+def _observe(store: EventStore, experiment: ExperimentConfig | str, target: str | None) -> _Observed:
     config = experiment if isinstance(experiment, ExperimentConfig) else None
     name = config.name if config else str(experiment)
     exposures = store.exposures(name, target)
@@ -79,34 +91,45 @@ def user_table(store: EventStore, experiment: ExperimentConfig | str, target: st
         arm_of.setdefault(e.user_id, str(e.arm))
     start = config.start.timestamp() if config and config.start else min(
         [x.at for x in exposures] + [e.at for e in events])
-    pre_days = config.pre_period_days if config else 14
+    return _Observed(name, config, exposures, events, arm_of, start)
+
+
+def user_table(store: EventStore, experiment: ExperimentConfig | str, target: str | None = None) -> UserTable:
+    """The experiment's per-user-per-day table (of one ``target``'s suggestions when given);
+    ``RequestInvalid`` when the store holds nothing for it."""
+    return _table(store, _observe(store, experiment, target), target)
+
+
+def _table(store: EventStore, seen: _Observed, target: str | None) -> UserTable:
+    from assay.stats.table import UserRow, UserTable
 
     cells: dict[tuple[str, dt.date], dict[str, float | list[float]]] = defaultdict(
         lambda: {"shown": 0.0, "accepted": 0.0, "requests": 0.0, "errors": 0.0, "cost": 0.0, "latency_ms": []})
-    for (user, _), (first, shown, accepted) in _suggestions(events).items():
+    for (user, _), (first, shown, accepted) in _suggestions(seen.events).items():
         cell = cells[(user, _day(first))]
         cell["shown"] += float(shown)  # type: ignore[operator]
         cell["accepted"] += float(accepted)  # type: ignore[operator]
-    for x in exposures:
+    for x in seen.exposures:
         cell = cells[(x.user_id, _day(x.at))]
         cell["requests"] += 1  # type: ignore[operator]
         cell["errors"] += float(x.error)  # type: ignore[operator]
         cell["cost"] += x.cost  # type: ignore[operator]
         cell["latency_ms"].append(x.latency_ms)  # type: ignore[union-attr]
 
+    pre_days = seen.config.pre_period_days if seen.config else 14
     pre: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     if pre_days > 0:
-        earlier = store.events(users=arm_of, before=start, since=start - pre_days * DAY_S, target=target)
+        earlier = store.events(users=seen.arm_of, before=seen.start, since=seen.start - pre_days * DAY_S, target=target)
         for (user, _), (_, shown, accepted) in _suggestions(earlier).items():
             pre[user][0] += float(shown)
             pre[user][1] += float(accepted)
 
-    rows = [UserRow(user_id=user, arm=arm_of[user], date=day, experiment=name,
+    rows = [UserRow(user_id=user, arm=seen.arm_of[user], date=day, experiment=seen.name,
                     pre_shown=pre[user][0], pre_accepted=pre[user][1], **cell)  # type: ignore[arg-type]
             for (user, day), cell in sorted(cells.items())]
     table = UserTable.from_rows(rows)
     present = set(table.arm.tolist())
-    order = [a.name for a in config.arms if a.name in present] if config else []
+    order = [a.name for a in seen.config.arms if a.name in present] if seen.config else []
     order += [a for a in table.arm_order if a not in order]
     return replace(table, arm_order=tuple(order))
 
@@ -158,3 +181,27 @@ def retention(store: EventStore, experiment: str, target: str | None = None) -> 
             points.append(RetentionPoint(checkpoint, len(reports), sum(reports.values()) / len(reports), share))
         out.append(ArmRetention(arm, points))
     return out
+
+
+@dataclass(frozen=True)
+class StoreAnalysis:
+    """What ``assay experiment analyze`` reads from the event store for one experiment."""
+
+    table: UserTable
+    retention: list[ArmRetention]
+    unattributed: int
+    """The experiment's unattributed events (see module doc)."""
+
+
+def from_store(store: EventStore, experiment: ExperimentConfig | str, target: str | None = None) -> StoreAnalysis:
+    """The experiment's table, retention and unattributed count (of one ``target``'s suggestions when given);
+    ``RequestInvalid`` when the store holds nothing for it, or no shown suggestion while some of its users'
+    events are unattributed (the client is not sending the suggestion ids the gateway served)."""
+    seen = _observe(store, experiment, target)
+    table = _table(store, seen, target)
+    unattributed = store.unattributed(users=seen.arm_of, since=seen.start, target=target)
+    if unattributed and not table.shown.any():
+        raise RequestInvalid(f"experiment '{seen.name}' has no shown suggestions, and {unattributed} events of its "
+                             f"users are unattributed: their suggestion_id is no suggestion the gateway served in "
+                             f"an experiment (send the X-Assay-Trace-Id of each suggestion)")
+    return StoreAnalysis(table, retention(store, seen.name, target), unattributed)

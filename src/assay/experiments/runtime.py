@@ -102,14 +102,21 @@ class ExperimentRuntime:
                              f"{', '.join(f'{i}={n}' for i, n in enumerate(names))}", field=f"{where}.arm")
 
     def stored_events(self, batch: EventBatch, default_user: str | None) -> list[StoredEvent]:
-        """Validate names against the config and fill the caller's user id where an event has none."""
+        """Validate names against the config and against the exposures already stored (an event naming an
+        experiment and arm must name one its suggestion was served in, with that arm), and fill the caller's
+        user id where an event has none. Reads the store: call it in a thread."""
+        named = [e.suggestion_id for e in batch.events if e.experiment is not None]
+        exposed = self.store.exposed_arms(named) if named else {}
         out = []
         for i, e in enumerate(batch.events):
             user = e.user_id or default_user
             if not user:
                 raise RequestInvalid("no user id: give user_id or send X-Gitlab-Global-User-Id",
                                      field=f"events.{i}.user_id")
-            arm = self.arm_name(e.experiment, e.arm, f"events.{i}") if e.experiment is not None and e.arm is not None else None
+            arm = None
+            if e.experiment is not None and e.arm is not None:
+                arm = self.arm_name(e.experiment, e.arm, f"events.{i}")
+                _check_exposed(exposed.get(e.suggestion_id), e.experiment, arm, e.suggestion_id, f"events.{i}")
             out.append(StoredEvent(id=e.id, type=e.type, suggestion_id=e.suggestion_id, user_id=user,
                                    experiment=e.experiment, arm=arm, at=e.epoch, accepted_chars=e.accepted_chars,
                                    retained_chars=e.retained_chars, checkpoint_s=e.checkpoint_s))
@@ -154,6 +161,21 @@ class ExperimentRuntime:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+
+
+def _check_exposed(served: dict[str, str] | None, experiment: str, arm: str, suggestion: str, where: str) -> None:
+    """``RequestInvalid`` naming ``where``'s field when suggestion ``suggestion`` was served (``served``:
+    experiment → arm; None: no exposure yet) outside ``experiment`` or by another arm."""
+    if served is None:
+        return
+    if experiment not in served:
+        raise RequestInvalid(f"suggestion '{suggestion}' was not served in experiment '{experiment}'; it was in: "
+                             f"{', '.join(sorted(served))} (send only suggestion_id to use the gateway's record)",
+                             field=f"{where}.experiment")
+    if served[experiment] != arm:
+        raise RequestInvalid(f"suggestion '{suggestion}' was served by arm '{served[experiment]}' of experiment "
+                             f"'{experiment}', not '{arm}' (send only suggestion_id to use the gateway's record)",
+                             field=f"{where}.arm")
 
 
 def check_prompt_targets(experiments: list[ExperimentConfig]) -> None:

@@ -9,6 +9,12 @@ Each exposure records its request's target (``code_completions``, ``code_generat
 ``feature:<id>``); an event's target is that of the exposure whose ``trace_id`` is the event's
 ``suggestion_id`` (a client's own id, or one served to no assigned user, is a code completion). Databases
 created before the ``target`` column get it on open; their exposures (NULL) are code completions.
+
+Attribution: an event belongs to the experiment(s) and arm(s) of the exposures whose ``trace_id`` is its
+``suggestion_id`` (one request in several experiments has one exposure per experiment, all under the same
+id), whatever ``experiment``/``arm`` the event row names; an event whose suggestion has no exposure belongs
+to the experiment and arm it names, if any, and is otherwise *unattributed*. Attribution is decided when
+events are read, so an event posted before its suggestion's exposure was written counts once it is.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict
 
-from sqlalchemy import ColumnElement, Engine, Index, func, insert, select
+from sqlalchemy import ColumnElement, Engine, Index, Select, and_, exists, func, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import Boolean, Float, Integer, String
@@ -100,6 +106,27 @@ def _suggestion_target() -> ColumnElement[str | None]:
             .limit(1).scalar_subquery())
 
 
+def _has_exposure() -> ColumnElement[bool]:
+    """SQL, inside a query of events: some exposure (of any experiment) has the event's suggestion id."""
+    return exists().where(ExposureRow.trace_id == EventRow.suggestion_id)
+
+
+def _stored(row: EventRow, **attribution: str | None) -> StoredEvent:
+    fields = {k: getattr(row, k) for k in StoredEvent.__dataclass_fields__}
+    return StoredEvent(**{**fields, **attribution})
+
+
+def _within(stmt: Select, *, before: float | None, since: float | None, target: str | None) -> Select:
+    """``stmt`` (a query of events) kept to ``[since, before)`` and the target filter ``target``."""
+    if target is not None:
+        stmt = stmt.where(_in_target(_suggestion_target(), target))
+    if before is not None:
+        stmt = stmt.where(EventRow.at < before)
+    if since is not None:
+        stmt = stmt.where(EventRow.at >= since)
+    return stmt
+
+
 def _exposure(row: ExposureRow) -> Exposure:
     fields = {k: getattr(row, k) for k in Exposure.__dataclass_fields__}
     return Exposure(**{**fields, "target": row.target or COMPLETIONS.key})
@@ -149,17 +176,44 @@ class EventStore:
 
     def events(self, *, experiment: str | None = None, users: Iterable[str] | None = None,
                before: float | None = None, since: float | None = None, target: str | None = None) -> list[StoredEvent]:
-        """Events in time order: of one ``experiment`` and/or of ``users``, in ``[since, before)``, of
-        suggestions in the target filter ``target`` (see :func:`~assay.experiments.assign.check_target_filter`)."""
-        stmt = select(EventRow)
-        if target is not None:
-            stmt = stmt.where(_in_target(_suggestion_target(), target))
-        if experiment is not None:
-            stmt = stmt.where(EventRow.experiment == experiment)
-        if before is not None:
-            stmt = stmt.where(EventRow.at < before)
-        if since is not None:
-            stmt = stmt.where(EventRow.at >= since)
+        """Events in time order: attributed to one ``experiment`` (see module doc; each then carries that
+        experiment and its attributed arm) and/or of ``users``, in ``[since, before)``, of suggestions in the
+        target filter ``target`` (see :func:`~assay.experiments.assign.check_target_filter`). Without
+        ``experiment``, events carry the ``experiment``/``arm`` they were posted with."""
+        if experiment is None:
+            stmt = _within(select(EventRow), before=before, since=since, target=target)
+            rows = [(r, {}) for r in self._rows(stmt, users)]
+        else:
+            exposed = (select(ExposureRow.trace_id, func.min(ExposureRow.arm).label("arm"))
+                       .where(ExposureRow.experiment == experiment, ExposureRow.trace_id.is_not(None))
+                       .group_by(ExposureRow.trace_id).subquery())
+            stmt = (select(EventRow, exposed.c.arm).outerjoin(exposed, exposed.c.trace_id == EventRow.suggestion_id)
+                    .where(or_(exposed.c.arm.is_not(None), and_(EventRow.experiment == experiment, ~_has_exposure()))))
+            stmt = _within(stmt, before=before, since=since, target=target)
+            rows = [(r, {"experiment": experiment, "arm": arm or r.arm}) for r, arm in self._rows(stmt, users, scalars=False)]
+        rows.sort(key=lambda pair: (pair[0].at, pair[0].id))
+        return [_stored(r, **attribution) for r, attribution in rows]
+
+    def unattributed(self, *, users: Iterable[str], since: float | None = None, target: str | None = None) -> int:
+        """How many events of ``users`` (at or after ``since``, of the target filter ``target``) belong to no
+        experiment: their suggestion id has no exposure and they name no experiment."""
+        stmt = select(EventRow.id).where(EventRow.experiment.is_(None), ~_has_exposure())
+        return len(self._rows(_within(stmt, before=None, since=since, target=target), users))
+
+    def exposed_arms(self, suggestion_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+        """Suggestion id → {experiment → arm} of the exposures with those ids (ids without one are left out)."""
+        wanted = sorted(set(suggestion_ids))
+        out: dict[str, dict[str, str]] = {}
+        with Session(self.engine) as session:
+            for i in range(0, len(wanted), USERS_PER_QUERY):
+                stmt = (select(ExposureRow.trace_id, ExposureRow.experiment, ExposureRow.arm)
+                        .where(ExposureRow.trace_id.in_(wanted[i:i + USERS_PER_QUERY])).order_by(ExposureRow.seq))
+                for trace_id, experiment, arm in session.execute(stmt):
+                    out.setdefault(trace_id, {}).setdefault(experiment, arm)
+        return out
+
+    def _rows(self, stmt: Select, users: Iterable[str] | None, scalars: bool = True) -> list:
+        """The rows of ``stmt``, of ``users`` when given (in lists of at most :data:`USERS_PER_QUERY`)."""
         if users is None:
             statements = [stmt]
         else:
@@ -167,9 +221,9 @@ class EventStore:
             statements = [stmt.where(EventRow.user_id.in_(wanted[i:i + USERS_PER_QUERY]))
                           for i in range(0, len(wanted), USERS_PER_QUERY)]
         with Session(self.engine) as session:
-            rows = [r for s in statements for r in session.scalars(s)]
-        rows.sort(key=lambda r: (r.at, r.id))
-        return [StoredEvent(**{k: getattr(r, k) for k in StoredEvent.__dataclass_fields__}) for r in rows]
+            if scalars:
+                return [r for s in statements for r in session.scalars(s)]
+            return [tuple(r) for s in statements for r in session.execute(s)]
 
     def exposures(self, experiment: str, target: str | None = None) -> list[Exposure]:
         """The experiment's exposures in the order written (of the target filter ``target`` when given)."""

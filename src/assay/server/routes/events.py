@@ -6,6 +6,14 @@ retained_chars?, checkpoint_s?}, ...]}`` (see :mod:`assay.experiments.events`). 
 ``{received, recorded, duplicates}``; an event id seen before is counted once. A wrong field answers
 422 naming it (``events.3.arm``).
 
+An event counts in the experiment(s) its ``suggestion_id`` was served in, with the arm that served it (the
+gateway's exposure record, :mod:`assay.experiments.store`): ``suggestion_id`` alone is enough. ``experiment``
+and ``arm`` are optional; when given for a suggestion whose exposure is already recorded they must agree
+with it, else the batch answers 422 naming ``events.N.experiment`` or ``events.N.arm``. For an id the
+gateway has no exposure of (the client's own id), they decide; without them such an event is stored but
+counts in no experiment (``assay experiment analyze`` reports it as unattributed). An exposure recorded
+after its events (they raced the response's end) still wins when events are analysed.
+
 The user of a request is ``X-Gitlab-Global-User-Id``, else the OpenAI ``user`` field, else the
 authenticated API key's (or GitLab token's) user; without one, a request gets the control arms and
 is not part of any experiment.
@@ -159,7 +167,8 @@ def note_telemetry(request: Request, items: list[dict]) -> None:
 
 @router.post("/events", response_model=EventsAccepted)
 async def post_events(body: EventBatch, request: Request) -> EventsAccepted:
+    """Store a batch of events (see the module doc for how they count in experiments)."""
     runtime = runtime_of(request)
-    events = runtime.stored_events(body, user_of(request))
-    recorded = await asyncio.to_thread(lambda: runtime.store.add_events(events))
+    user = user_of(request)
+    recorded = await asyncio.to_thread(lambda: runtime.store.add_events(runtime.stored_events(body, user)))
     return EventsAccepted(received=len(body.events), recorded=recorded, duplicates=len(body.events) - recorded)
