@@ -7,7 +7,9 @@ problems both contain (matched by ``task_id``). Differences are ``B - A``. Per m
   source cluster) and a percentile paired-bootstrap CI (resampling clusters when they are shared);
 - McNemar's exact test when both runs' per-problem values are 0/1, else the sign-flip permutation test;
 - the Pearson correlation of per-problem scores;
-- power: the minimum detectable difference at this n (80% power), and the n needed for ``delta``;
+- power: the minimum detectable difference at this n (80% power), and the n needed for ``delta``
+  (``power.paired_power``: None with a reason when the exact test cannot reach alpha at this n or the
+  differences do not vary);
 - Holm and Benjamini–Hochberg adjusted p-values over every hypothesis in the call (all pairs,
   metrics, and per-task / per-language subgroups when problems carry more than one of them).
 
@@ -26,7 +28,7 @@ import numpy as np
 
 from assay.stats.multiple import benjamini_hochberg, holm
 from assay.stats.paired import is_binary, mcnemar_exact, paired_bootstrap, paired_difference, sign_flip_test
-from assay.stats.power import minimum_detectable_difference, required_n
+from assay.stats.power import paired_power
 from assay.stats.scores import RunScores
 
 
@@ -49,8 +51,9 @@ class MetricComparison:
     p_holm: float
     p_bh: float
     correlation: float
-    mdd: float
+    mdd: float | None
     n_needed: int | None
+    mdd_note: str
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,15 @@ def _one_metric(
         if is_binary(x) and is_binary(y)
         else sign_flip_test(x, y, rng=rng, n_resamples=settings.n_permutations)
     )
-    sigma = diff.se * np.sqrt(diff.n)
+    analysis = paired_power(
+        diff.se * np.sqrt(diff.n),
+        diff.n,
+        binary=test.test == "mcnemar_exact",
+        alpha=settings.alpha,
+        power=settings.power,
+        delta=settings.delta,
+        n_permutations=settings.n_permutations,
+    )
     return MetricComparison(
         metric=metric,
         subgroup=subgroup,
@@ -167,12 +178,9 @@ def _one_metric(
         p_holm=test.p_value,
         p_bh=test.p_value,
         correlation=diff.correlation,
-        mdd=minimum_detectable_difference(sigma, diff.n, alpha=settings.alpha, power=settings.power),
-        n_needed=(
-            required_n(sigma, settings.delta, alpha=settings.alpha, power=settings.power)
-            if settings.delta
-            else None
-        ),
+        mdd=analysis.mdd,
+        n_needed=analysis.n_needed,
+        mdd_note=analysis.note,
     )
 
 
@@ -235,8 +243,7 @@ def pair_verdict(pair: PairComparison, metric: str, settings: CompareSettings) -
     return PairVerdict(
         metric,
         "inconclusive",
-        f"No detectable difference on {metric}: {evidence} > {alpha:g}; at n = {m.n} the smallest difference "
-        f"detected with power {settings.power:g} is {m.mdd:.3g}",
+        f"No detectable difference on {metric}: {evidence} > {alpha:g}; {m.mdd_note}",
     )
 
 
@@ -331,6 +338,7 @@ def summary_json(comparison: Comparison) -> dict:
             "se_kind": m.se_kind,
             "correlation": m.correlation,
             "mdd": m.mdd,
+            "mdd_note": m.mdd_note,
             "n_needed": m.n_needed,
         }
         for m in first.metrics

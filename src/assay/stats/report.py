@@ -197,6 +197,7 @@ def _offline(comparison: Comparison) -> list[Section]:
         paragraphs = [note + "."]
         if pair.verdict is not None:
             paragraphs.append(f"**Verdict: {pair.verdict.outcome}.** {pair.verdict.reason}.")
+        paragraphs += [f"MDD of {m.metric}: {m.mdd_note}." for m in pair.metrics if m.mdd is None and m.subgroup == "all"]
         needed = [f"{m.metric} {m.n_needed}" for m in pair.metrics if m.n_needed and m.subgroup == "all"]
         if needed:
             s = comparison.settings
