@@ -104,17 +104,18 @@ def paired_power(
     permutations = None if binary else n_permutations
     worst_case = sigma_d == 0 and binary
     sigma = math.sqrt(WORST_CASE_BINARY_VAR_D) if worst_case else (sigma_d or None)
-    sizable = bool(delta) and sigma is not None and (not permutations or 2 / (permutations + 1) <= alpha)
-    n_needed = (
-        max(required_n(sigma, delta, alpha=alpha, power=power), fewest_pairs_for(alpha)) if sizable else None
-    )
+    n_needed = None
+    if delta and sigma is not None and (not permutations or 2 / (permutations + 1) <= alpha):
+        n_needed = max(required_n(sigma, delta, alpha=alpha, power=power), fewest_pairs_for(alpha))
     p_floor = smallest_two_sided_p(n, n_permutations=permutations)
     if p_floor > alpha:
-        test = f"McNemar's exact test (all {n} pairs discordant one way)" if binary else "the sign-flip test"
-        note = (
-            f"no difference is detectable at n = {n}: the smallest two-sided p {test} can give is "
-            f"{p_floor:.3g} > alpha {alpha:g}"
-        )
+        if binary:
+            why = f"even with all {n} pairs discordant one way, McNemar's exact test gives two-sided p ="
+        elif p_floor > smallest_two_sided_p(n):
+            why = f"with {permutations} random sign patterns, the sign-flip test gives two-sided p ≥"
+        else:
+            why = f"even with all {n} differences one way, the sign-flip test gives two-sided p ="
+        note = f"no difference is detectable at n = {n}: {why} {p_floor:.3g} > alpha {alpha:g}"
         return PowerAnalysis(n, None, n_needed, sigma, worst_case, note)
     if sigma is None:
         note = (

@@ -75,6 +75,19 @@ def test_compare_two_score_files_json(cli: typer.Typer, tmp_path: Path) -> None:
     assert data["settings"]["seed"] == 0
 
 
+def test_compare_at_three_problems_says_no_difference_is_detectable(cli: typer.Typer, tmp_path: Path) -> None:
+    a = _score_file(tmp_path / "a.jsonl", 0.0, 1, latency=100, cost=1, n=3)
+    b = _score_file(tmp_path / "b.jsonl", 1.01, 2, latency=100, cost=1, n=3)
+    code, out = _invoke(cli, "compare", str(a), str(b), "--metric", "pass@1", "--json", "--bootstrap", "200")
+    assert code == 0, out
+    passed = json.loads(out)["metrics"]["pass@1"]
+    assert passed["p_value"] == 0.25 and passed["mdd"] is None
+    assert passed["mdd_note"].startswith("no difference is detectable at n = 3: ")
+    code, out = _invoke(cli, "compare", str(a), str(b), "--bootstrap", "200")
+    assert code == 0, out
+    assert "no difference is detectable at n = 3" in " ".join(out.split())
+
+
 def test_compare_three_runs_plots_the_frontier_and_writes_a_report(cli: typer.Typer, tmp_path: Path) -> None:
     runs = [
         _score_file(tmp_path / "small.jsonl", 0.3, 1, latency=50, cost=1),

@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import binomtest
 
 from assay.stats.compare import CompareSettings, compare_runs, summary_json
-from assay.stats.paired import mcnemar_exact
+from assay.stats.paired import mcnemar_exact, sign_flip_test
 from assay.stats.power import (
     fewest_pairs_for,
     minimum_detectable_difference,
@@ -32,6 +32,17 @@ def test_smallest_p_is_all_pairs_discordant_one_way(n: int, floor: float) -> Non
     assert mcnemar_exact(np.zeros(n + 1), np.r_[np.ones(n), 0.0]).p_value == pytest.approx(floor, rel=1e-12)
     best_split = min(binomtest(k, n, 0.5).pvalue for k in range(n + 1))
     assert best_split == pytest.approx(floor, rel=1e-12)
+
+
+@pytest.mark.parametrize(("n", "detectable"), [(3, False), (5, False), (6, True)])
+def test_the_exact_sign_flip_test_has_the_same_floor(n: int, detectable: bool) -> None:
+    d = np.linspace(0.1, 0.9, n)
+    p = sign_flip_test(np.zeros(n), d, rng=np.random.default_rng(0)).p_value
+    assert p == pytest.approx(smallest_two_sided_p(n), rel=1e-12)
+    result = paired_power(float(np.std(d, ddof=1)), n, binary=False, n_permutations=10_000)
+    assert (result.mdd is not None) is detectable
+    if not detectable:
+        assert f"all {n} differences one way" in result.note
 
 
 def test_fewest_pairs_where_the_exact_test_first_reaches_alpha() -> None:
