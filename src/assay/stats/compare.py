@@ -28,7 +28,7 @@ import numpy as np
 
 from assay.stats.multiple import benjamini_hochberg, holm
 from assay.stats.paired import is_binary, mcnemar_exact, paired_bootstrap, paired_difference, sign_flip_test
-from assay.stats.power import paired_power
+from assay.stats.power import paired_power, smallest_two_sided_p
 from assay.stats.scores import RunScores
 
 
@@ -229,8 +229,25 @@ def compare_pair(
     )
 
 
-def pair_verdict(pair: PairComparison, metric: str, settings: CompareSettings) -> PairVerdict:
-    """The verdict on ``metric`` (overall subgroup) from its Holm-adjusted p-value and the sign of B − A."""
+def smallest_holm_p(metrics: Sequence[MetricComparison], settings: CompareSettings) -> float:
+    """Lower bound of every Holm-adjusted p-value over the family ``metrics``: the family size times the
+    smallest p any of its exact tests can return (``power.smallest_two_sided_p``), capped at 1."""
+    floors = [
+        smallest_two_sided_p(m.n, n_permutations=None if m.test == "mcnemar_exact" else settings.n_permutations)
+        for m in metrics
+    ]
+    return min(1.0, len(floors) * min(floors, default=1.0))
+
+
+def pair_verdict(
+    pair: PairComparison, metric: str, settings: CompareSettings, *, holm_floor: float = 0.0
+) -> PairVerdict:
+    """The verdict on ``metric`` (overall subgroup) from its Holm-adjusted p-value and the sign of B − A.
+
+    An inconclusive verdict names the minimum detectable difference, or says no difference is detectable
+    when the test cannot reach alpha at this n, or when ``holm_floor`` (``smallest_holm_p`` of the family)
+    exceeds alpha so that no Holm-adjusted p can.
+    """
     m = next(m for m in pair.metrics if m.metric == metric and m.subgroup == "all")
     alpha = settings.alpha
     evidence = (
@@ -243,7 +260,16 @@ def pair_verdict(pair: PairComparison, metric: str, settings: CompareSettings) -
     return PairVerdict(
         metric,
         "inconclusive",
-        f"No detectable difference on {metric}: {evidence} > {alpha:g}; {m.mdd_note}",
+        f"No detectable difference on {metric}: {evidence} > {alpha:g}; {_power_note(m, holm_floor, alpha)}",
+    )
+
+
+def _power_note(m: MetricComparison, holm_floor: float, alpha: float) -> str:
+    if m.mdd is None or holm_floor <= alpha:
+        return m.mdd_note
+    return (
+        f"no difference is detectable at n = {m.n} once Holm adjusts for the other hypotheses: no adjusted "
+        f"p can fall below {holm_floor:.3g} > alpha {alpha:g}"
     )
 
 
@@ -301,13 +327,14 @@ def compare_runs(
     flat = [m for p in pairs for m in p.metrics]
     p_values = [m.p_value for m in flat]
     p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
+    holm_floor = smallest_holm_p(flat, settings)
     adjusted_pairs, k = [], 0
     for p in pairs:
         metrics = [
             replace(m, p_holm=float(p_holm[k + i]), p_bh=float(p_bh[k + i])) for i, m in enumerate(p.metrics)
         ]
         adjusted = replace(p, metrics=metrics)
-        adjusted_pairs.append(replace(adjusted, verdict=pair_verdict(adjusted, metric, settings)))
+        adjusted_pairs.append(replace(adjusted, verdict=pair_verdict(adjusted, metric, settings, holm_floor=holm_floor)))
         k += len(p.metrics)
     return Comparison(
         runs=[r.name for r in runs],

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from assay.stats.compare import CompareSettings, compare_runs, summary_json
+from assay.stats.compare import CompareSettings, compare_runs, smallest_holm_p, summary_json
 from assay.stats.paired import mcnemar_exact, sign_flip_test
 from assay.stats.power import (
     fewest_pairs_for,
@@ -156,3 +156,18 @@ def test_compare_identical_runs_report_a_worst_case_mdd_not_zero() -> None:
         verdict.reason
     )
     assert "worst-case 0/1 variance was assumed" in verdict.reason
+
+
+def test_holm_over_two_metrics_makes_six_pairs_too_few() -> None:
+    def records(passed: int, es: float) -> list[dict]:
+        return [{"task_id": f"T/{i}", "pass@1": passed, "es": es + i} for i in range(6)]
+
+    runs = [from_records("A", records(0, 10.0)), from_records("B", records(1, 60.0))]
+    comparison = compare_runs(runs, rng=np.random.default_rng(0), settings=CompareSettings(n_bootstrap=200))
+    assert [m.p_value for m in comparison.pairs[0].metrics] == [0.03125, 0.03125]
+    assert [m.p_holm for m in comparison.pairs[0].metrics] == [0.0625, 0.0625]
+    assert smallest_holm_p(comparison.pairs[0].metrics, comparison.settings) == 0.0625
+    verdict = comparison.pairs[0].verdict
+    assert verdict is not None and verdict.outcome == "inconclusive"
+    assert "no difference is detectable at n = 6 once Holm adjusts for the other hypotheses" in verdict.reason
+    assert "0.0625 > alpha 0.05" in verdict.reason
