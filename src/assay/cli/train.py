@@ -187,7 +187,8 @@ NANO_EVAL_TASKS = ("humaneval-infilling-single-line", "humaneval-infilling-rando
 
 
 def _evaluate_nano(weights: Path, out: Path, *, limit: int | None) -> tuple[list[str], dict[str, Any]]:
-    """Score ``weights`` through the production pipeline; Markdown rows for the card and the raw scores.
+    """Score ``weights`` through the production pipeline; the card's Markdown rows and per-task sentence on
+    empty passes (``evaluation_section``), and the raw scores.
 
     Runs go to a database named after a hash of the weights and the spec, so cached generations of other
     weights or decoding settings are never reused.
@@ -216,11 +217,12 @@ def _evaluate_nano(weights: Path, out: Path, *, limit: int | None) -> tuple[list
             result = asyncio.run(run_eval(get_task(name), PipelineGenerator(settings), store,
                                           options=EvalOptions(limit=limit, ks=(1,), workers=2)))
             scores[name] = result.as_dict()
-            for metric in ("pass@1", "em_first_line", "edit_similarity"):
+            for metric in ("pass@1", "answered", "em_first_line", "edit_similarity"):
                 if (est := result.scores.get(metric)) is not None:
                     low, high = est.ci95
                     rows.append(f"| {name} | {result.problems} | {metric} | {est.mean:.3f} | "
                                 f"[{max(low, 0.0):.3f}, {high:.3f}] |")
+            rows.append(f"{name}: {result.empty_passes_sentence}.")
     finally:
         store.close()
     return rows, scores

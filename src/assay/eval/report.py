@@ -1,6 +1,7 @@
 """``assay report``: a run's scores as a terminal table and a self-contained HTML file.
 
-The HTML holds the per-task score ± 95 % CI (clustered on the source problem), a per-language
+The HTML holds the per-task score ± 95 % CI (clustered on the source problem; ``answered``, the share
+of non-empty outputs, among them, with how many passes are empty answers), a per-language
 breakdown, latency / TTFT / tokens / cost per request, the latency distribution (an inline SVG drawn by matplotlib) and the failed and slowest
 samples with their prompt, output, error excerpt and pipeline trace. Nothing is loaded from the network.
 """
@@ -13,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from assay.eval.results import Estimate, RunResult, percentile
+from assay.eval.results import ANSWERED, Estimate, RunResult, percentile
 from assay.eval.store import RunInfo, SampleRow
 
 MAX_FAILED = 25
@@ -34,7 +35,7 @@ def fmt(est: Estimate, percent: bool) -> str:
 
 
 def _is_rate(name: str) -> bool:
-    return name.startswith("pass@") or name.startswith("em_") or name == "identifier_em"
+    return name.startswith("pass@") or name.startswith("em_") or name in {"identifier_em", ANSWERED}
 
 
 def score_rows(result: RunResult) -> list[tuple[str, str, str, int, int]]:
@@ -74,6 +75,7 @@ def print_table(results: list[RunResult], console) -> None:  # noqa: ANN001 - ri
         for lang, scores in result.by_language.items():
             for name, est in scores.items():
                 table.add_row(f"{name} [{lang}]", fmt(est, _is_rate(name)), str(est.n), str(est.clusters))
+        table.add_row("empty passes", f"{result.empty_passes} of {result.passes}", "", "")
         for label, value in request_rows(result):
             table.add_row(label, value, "", "")
         console.print(table)
@@ -160,6 +162,7 @@ pre{{background:#f6f6f6;padding:8px;overflow:auto;max-height:400px}}details{{mar
 created {e(str(data.run.created_at))} · finished {e(str(data.run.finished_at))}</p>
 <h2>Scores</h2><p>mean ± 95 % CI half-width; standard error clustered on the source problem.</p>
 <table><tr><th>metric</th><th>score</th><th>problems</th><th>clusters</th></tr>{rows}</table>
+<p>answered: share of samples with a non-empty output. {e(r.empty_passes_sentence)}.</p>
 {"<h2>By language</h2><table><tr><th>language</th><th>metric</th><th>score</th><th>problems</th></tr>" + lang_rows + "</table>" if lang_rows else ""}
 <h2>Outcomes</h2><table><tr><th>outcome</th><th>samples</th></tr>{outcomes}</table>
 <h2>Per request</h2><table>{per_request}</table>

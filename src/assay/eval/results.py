@@ -8,6 +8,11 @@ tasks cut from one HumanEval function form one cluster), with inspect_ai's C/(Câ
 Per request (``RequestStats``): latency p50 / p95 and TTFT p50 over model calls that were not cache
 hits, mean prompt and completion tokens, and cost per request (mean) and in total over the samples
 whose cost is known (null when none is, e.g. a samples file).
+
+Whether the model answered at all: ``answered`` is a per-sample 0/1 metric (1 when the scored output
+holds a non-whitespace character), aggregated like every other metric (per-problem mean, then the mean
+over problems with its clustered CI); ``empty_passes`` counts passing samples whose output is empty (an
+empty infill passes when the tests do not need the removed line), out of ``passes``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from assay.eval.metrics import pass_at_k
 from assay.eval.store import SampleRow
 
 Z95 = 1.959963984540054
+ANSWERED = "answered"
 
 
 def clustered_se(scores: Sequence[float], clusters: Sequence[object]) -> float:
@@ -122,7 +128,7 @@ class ProblemResult:
     n: int
     correct: int
     metrics: dict[str, float]
-    """Per-problem means of each per-sample metric."""
+    """Per-problem means of each per-sample metric, ``answered`` included."""
 
 
 @dataclass
@@ -139,18 +145,35 @@ class RunResult:
     by_language: dict[str, dict[str, Estimate]] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     requests: RequestStats = field(default_factory=RequestStats)
+    passes: int = 0
+    """Samples that passed."""
+    empty_passes: int = 0
+    """Samples that passed with an empty (whitespace-only) output."""
+
+    @property
+    def empty_passes_sentence(self) -> str:
+        """``N of the M passes are empty answers``."""
+        return f"{self.empty_passes} of the {self.passes} passes are empty answers"
 
     def as_dict(self) -> dict:
-        """Scores, outcomes, and ``RequestStats``' fields (``cost_per_request``, ``cost_total``, ...) at top level."""
+        """Scores, outcomes, ``passes``, ``empty_passes`` and ``RequestStats``' fields (``cost_per_request``,
+        ``cost_total``, ...) at top level."""
         return {
             "run_id": self.run_id, "task": self.task, "model": self.model, "problems": self.problems,
             "samples": self.samples, "scores": {k: v.as_dict() for k, v in self.scores.items()},
             "by_language": {lang: {k: v.as_dict() for k, v in s.items()} for lang, s in self.by_language.items()},
-            "outcomes": self.outcomes, **self.requests.as_dict(),
+            "outcomes": self.outcomes, "passes": self.passes, "empty_passes": self.empty_passes,
+            **self.requests.as_dict(),
         }
 
 
+def is_empty(output: str) -> bool:
+    """True when a scored output has no non-whitespace character: the model gave no suggestion."""
+    return not output.strip()
+
+
 def per_problem(samples: Iterable[SampleRow]) -> list[ProblemResult]:
+    """One ``ProblemResult`` per task id; its metrics are the samples' metrics and ``answered``, averaged."""
     grouped: dict[str, list[SampleRow]] = defaultdict(list)
     for s in samples:
         grouped[s.task_id].append(s)
@@ -158,6 +181,7 @@ def per_problem(samples: Iterable[SampleRow]) -> list[ProblemResult]:
     for task_id, rows in grouped.items():
         names = sorted({k for r in rows for k in r.metrics})
         metrics = {m: sum(r.metrics.get(m, 0.0) for r in rows) / len(rows) for m in names}
+        metrics[ANSWERED] = sum(not is_empty(r.output) for r in rows) / len(rows)
         out.append(ProblemResult(task_id=task_id, cluster=rows[0].cluster, language=rows[0].language,
                                  n=len(rows), correct=sum(r.passed for r in rows), metrics=metrics))
     return out
@@ -181,7 +205,8 @@ def summarize(run_id: str, task: str, model: str, samples: Sequence[SampleRow],
     ``currency`` names the unit of the samples' costs."""
     problems = per_problem(samples)
     result = RunResult(run_id=run_id, task=task, model=model, problems=len(problems), samples=len(samples),
-                       requests=request_stats(samples, currency))
+                       requests=request_stats(samples, currency), passes=sum(s.passed for s in samples),
+                       empty_passes=sum(s.passed and is_empty(s.output) for s in samples))
     if not problems:
         return result
     result.scores = _scores(problems, ks)

@@ -31,6 +31,10 @@ from assay.stats.paired import is_binary, mcnemar_exact, paired_bootstrap, paire
 from assay.stats.power import paired_power, smallest_two_sided_p
 from assay.stats.scores import RunScores
 
+ON_REQUEST = frozenset({"answered"})
+"""Metrics compared only when named as the quality metric (``--metric answered``): the share of non-empty
+outputs describes behaviour, not quality, and would otherwise add a hypothesis to every Holm family."""
+
 
 @dataclass(frozen=True)
 class MetricComparison:
@@ -185,9 +189,14 @@ def _one_metric(
 
 
 def compare_pair(
-    a: RunScores, b: RunScores, *, rng: np.random.Generator, settings: CompareSettings
+    a: RunScores,
+    b: RunScores,
+    *,
+    rng: np.random.Generator,
+    settings: CompareSettings,
+    skip: frozenset[str] = frozenset(),
 ) -> PairComparison:
-    """Compare ``b`` with ``a`` on shared problems and metrics (p-values not yet adjusted, no verdict).
+    """Compare ``b`` with ``a`` on shared problems and metrics but ``skip`` (p-values not yet adjusted, no verdict).
 
     ``sigma_d`` for power is the standard deviation implied by the reported SE (clustered when used).
     Raises ``ValueError`` when fewer than 2 problems or no metric are shared.
@@ -200,7 +209,7 @@ def compare_pair(
         )
     if ia.size < 2:
         raise ValueError(f"runs '{a.name}' and '{b.name}' share 1 problem; need at least 2")
-    shared = [m for m in a.metrics if m in b.metrics]
+    shared = [m for m in a.metrics if m in b.metrics and m not in skip]
     if not shared:
         raise ValueError(f"runs '{a.name}' and '{b.name}' share no metric")
     clusters = np.array(a.clusters)[ia] if a.clusters is not None else None
@@ -277,7 +286,7 @@ def _quality_metric(runs: Sequence[RunScores], wanted: str | None) -> str:
     shared = set(runs[0].metrics).intersection(*(r.metrics for r in runs[1:]))
     if not shared:
         raise ValueError("the runs share no metric")
-    metric = wanted or ("pass@1" if "pass@1" in shared else sorted(shared)[0])
+    metric = wanted or ("pass@1" if "pass@1" in shared else min(shared, key=lambda m: (m in ON_REQUEST, m)))
     if metric not in shared:
         raise ValueError(
             f"quality metric '{metric}' is not in every run; shared: {', '.join(sorted(shared))}"
@@ -322,8 +331,8 @@ def compare_runs(
     names = [r.name for r in runs]
     if len(set(names)) != len(names):
         runs = [replace(r, name=f"{r.name}#{i + 1}") for i, r in enumerate(runs)]
-    pairs = [compare_pair(runs[0], b, rng=rng, settings=settings) for b in runs[1:]]
     metric = _quality_metric(runs, quality_metric)
+    pairs = [compare_pair(runs[0], b, rng=rng, settings=settings, skip=ON_REQUEST - {metric}) for b in runs[1:]]
     flat = [m for p in pairs for m in p.metrics]
     p_values = [m.p_value for m in flat]
     p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)

@@ -73,7 +73,8 @@ class CardFacts:
     phases: list[str] = field(default_factory=list)
     """One line per training phase (steps, tokens a step, rate, seed, time, validation loss)."""
     evaluation: list[str] = field(default_factory=list)
-    """Markdown table rows of benchmark scores with 95% CIs, from ``assay eval`` (written by the CLI)."""
+    """Markdown table rows (lines starting with ``|``) of benchmark scores with 95% CIs from ``assay eval``,
+    and sentences printed under the table (every other line), both written by the CLI."""
     precision: str = "fp32"
     """``fp32`` or ``bf16`` (autocast, fp32 weights): the precision the (last phase's) training computed in."""
 
@@ -106,14 +107,20 @@ def _precision(precision: str) -> str:
     return "bf16 autocast (fp32 weights)" if precision == "bf16" else "fp32"
 
 
-def _evaluation(rows: list[str]) -> str:
-    if not rows:
+def evaluation_section(lines: list[str]) -> str:
+    """The card's evaluation text: table rows (``|``-prefixed ``lines``) in a table, the other lines as a
+    list under it."""
+    if not lines:
         return ("No benchmark scores recorded for these weights yet: `assay train nano` records them after "
                 "training (`assay eval TASK --model nano --json`).")
+    rows = [line for line in lines if line.startswith("|")]
+    notes = "".join(f"\n- {line}" for line in lines if not line.startswith("|"))
     return ("Scored by `assay eval` through the production pipeline (`assay serve`'s prompt budget, FIM "
             "template and post-processing), greedy, in the bubblewrap sandbox; 95 % CIs clustered on the "
-            "source problem.\n\n| Task | Problems | Metric | Score | 95 % CI |\n|---|---|---|---|---|\n"
-            + "\n".join(rows))
+            "source problem. `answered` is the share of problems with a non-empty suggestion; an empty "
+            "infill passes when the tests do not need the removed line, so passes include empty answers."
+            "\n\n| Task | Problems | Metric | Score | 95 % CI |\n|---|---|---|---|---|\n"
+            + "\n".join(rows) + ("\n" + notes if notes else ""))
 
 
 def write_model_card(path: Path, f: CardFacts) -> None:
@@ -182,7 +189,7 @@ Prompts:
 
 ## Evaluation
 
-{_evaluation(f.evaluation)}
+{evaluation_section(f.evaluation)}
 
 ## Reproduce
 

@@ -27,7 +27,7 @@ def test_eval_then_report_writes_a_self_contained_html(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["problems"] == 3 and out["samples"] == 3 and out["model"] == "e"
-    assert set(out["scores"]) == {"pass@1"}
+    assert set(out["scores"]) == {"pass@1", "answered"}
     run_id = out["run_id"]
 
     html_path = tmp_path / "report.html"

@@ -39,7 +39,7 @@ def _row(task_id: str, index: int, passed: bool, cluster: str, language: str = "
 def test_summarize_reports_pass_at_k_only_where_every_problem_has_enough_samples() -> None:
     rows = [_row("a", i, i < 3, "A") for i in range(10)] + [_row("b", i, False, "B") for i in range(10)]
     result = summarize("r", "t", "m", rows, ks=(1, 10, 100))
-    assert set(result.scores) == {"pass@1", "pass@10"}
+    assert set(result.scores) == {"pass@1", "pass@10", "answered"}
     assert result.scores["pass@1"].mean == pytest.approx((0.30000000000000004 + 0.0) / 2)
     assert result.scores["pass@10"].mean == pytest.approx(0.5)
     assert result.outcomes == {"failed": 17, "passed": 3}
