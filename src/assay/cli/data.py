@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from assay.cli.common import fail
 from assay.errors import AssayError
 
 data_app = typer.Typer(name="data", help="Build training corpora from local repositories.", no_args_is_help=True)
@@ -60,8 +61,7 @@ def build(
 
             result = build_corpus(sources, out, options, progress=hook, force=force)
     except AssayError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(exc.message) from None
     summary = result.manifest.summary() | {"out": str(out), "scanned": list(result.scanned),
                                            "skipped": list(result.skipped)}
     if as_json:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from assay.cli.common import fail, quiet_transformers
 from assay.errors import AssayError
 
 eval_app = typer.Typer(help="Evaluate models on benchmarks and report stored runs.", no_args_is_help=True,
@@ -27,18 +29,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False, emoji=False)
-    return typer.Exit(2)
-
-
 def _parse_ks(text: str) -> tuple[int, ...]:
     try:
         ks = tuple(sorted({int(k) for k in text.split(",") if k.strip()}))
     except ValueError:
-        raise _fail(f"--k must be comma-separated integers, got {text!r}") from None
+        raise fail(f"--k must be comma-separated integers, got {text!r}") from None
     if not ks or ks[0] < 1:
-        raise _fail(f"--k values must be positive integers, got {text!r}")
+        raise fail(f"--k values must be positive integers, got {text!r}")
     return ks
 
 
@@ -52,20 +49,20 @@ def _parse_price(text: str | None):  # noqa: ANN202 - assay.config.ModelCost | N
 
     parts = [x.strip() for x in text.split(",")]
     if len(parts) not in (2, 3):
-        raise _fail(f"--price takes PROMPT_PER_1K,COMPLETION_PER_1K[,CURRENCY], got {text!r}")
+        raise fail(f"--price takes PROMPT_PER_1K,COMPLETION_PER_1K[,CURRENCY], got {text!r}")
     try:
         return ModelCost(prompt_per_1k=parts[0], completion_per_1k=parts[1],
                          **({"currency": parts[2]} if len(parts) == 3 else {}))
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise _fail(f"--price {err['loc'][0]}: {err['msg']}, got {text!r}") from None
+        raise fail(f"--price {err['loc'][0]}: {err['msg']}, got {text!r}") from None
 
 
 def _parse_options(pairs: list[str]) -> dict[str, object]:
     out: dict[str, object] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise _fail(f"--option takes KEY=VALUE, got {pair!r}")
+            raise fail(f"--option takes KEY=VALUE, got {pair!r}")
         key, value = pair.split("=", 1)
         lowered = value.lower()
         out[key.strip()] = True if lowered == "true" else False if lowered == "false" else (
@@ -75,7 +72,7 @@ def _parse_options(pairs: list[str]) -> dict[str, object]:
 
 def eval_command(
     task: Annotated[str | None, typer.Argument(help="Task name (see --list).")] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="A model configured in assay.yaml.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="A model configured in assay.yaml; with --via-gateway, one the gateway serves (default: the model the gateway reports: its only model on /v1/models, else the one its answers name).")] = None,
     via_gateway: Annotated[str | None, typer.Option("--via-gateway", help="URL of a running assay gateway.")] = None,
     gateway_api: Annotated[str, typer.Option("--gateway-api", help="openai (/v1/completions) or gitlab (/v2/code/completions).")] = "openai",
     gateway_key_env: Annotated[str | None, typer.Option("--gateway-key-env", help="Environment variable holding the gateway's bearer token.")] = None,
@@ -110,16 +107,16 @@ def eval_command(
         return
     sources = [x for x in (samples is not None, via_gateway is not None, reference) if x]
     if len(sources) > 1:
-        raise _fail("choose one of --samples, --via-gateway and --reference")
+        raise fail("choose one of --samples, --via-gateway and --reference")
     ks = _parse_ks(k)
     if price is not None and (samples is not None or reference):
-        raise _fail("--price applies to --model and --via-gateway runs; --samples and --reference have no token counts")
+        raise fail("--price applies to --model and --via-gateway runs; --samples and --reference have no token counts")
     try:
         result = _run(task, model, via_gateway, (gateway_api, gateway_key_env), samples, reference, n, ks, temperature, top_p,
                       max_tokens, limit, workers, seed, data, _parse_options(option or []), run_id, db, config,
                       as_json, get_task, _parse_price(price))
     except AssayError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
     else:
@@ -149,11 +146,12 @@ def _run(task_name, model, via_gateway, gateway_api, samples, reference, n, ks, 
 
         api, key_env = gateway_api
         if api not in ("openai", "gitlab"):
-            raise _fail(f"--gateway-api must be openai or gitlab, got {api!r}")
+            raise fail(f"--gateway-api must be openai or gitlab, got {api!r}")
         if key_env and not os.environ.get(key_env):
-            raise _fail(f"--gateway-key-env names {key_env}, which is not set")
+            raise fail(f"--gateway-key-env names {key_env}, which is not set")
         generator = GatewayGenerator(via_gateway, model=model, api=api,
                                      api_key=os.environ.get(key_env) if key_env else None, price=price)
+        asyncio.run(generator.resolve_model())
     else:
         from assay.config import load_settings
 
@@ -162,10 +160,11 @@ def _run(task_name, model, via_gateway, gateway_api, samples, reference, n, ks, 
             generator.price = price
     opts = EvalOptions(n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens, limit=limit,
                        workers=workers, seed=seed, ks=ks)
+    quiet = quiet_transformers() if isinstance(generator, PipelineGenerator) else nullcontext()
     store = RunStore(db)
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=err_console, disable=as_json, transient=False) as bar:
+                      TimeRemainingColumn(), console=err_console, disable=as_json, transient=False) as bar, quiet:
             bar_id = bar.add_task(task.name, total=None)
 
             def progress(done: int, total: int) -> None:
@@ -188,7 +187,7 @@ def report_command(
     from assay.eval.store import RunStore
 
     if html is not None and len(runs) > 1:
-        raise _fail("--html names one file; give one run, or leave --html out")
+        raise fail("--html names one file; give one run, or leave --html out")
     try:
         store = RunStore(db)
         try:
@@ -196,7 +195,7 @@ def report_command(
         finally:
             store.close()
     except AssayError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     written = []
     if not no_html:
         for rep in reports:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from assay.cli.common import fail, quiet_transformers
 from assay.errors import AssayError, ConfigError
 
 
@@ -29,13 +30,12 @@ def export(
     from assay.train.export import export_model
 
     if missing_directory(model):
-        typer.echo(f"error: model directory {model} does not exist", err=True)
-        raise typer.Exit(1)
+        raise fail(f"model directory {model} does not exist")
     try:
-        result = export_model(model, fmt, out, dtype=dtype, spec=spec)  # type: ignore[arg-type]
+        with quiet_transformers():
+            result = export_model(model, fmt, out, dtype=dtype, spec=spec)  # type: ignore[arg-type]
     except AssayError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(exc.message) from None
     if as_json:
         typer.echo(json.dumps({"format": result.format, "path": str(result.path), "bytes": result.bytes,
                                "tensors": result.tensors, "dtype": result.dtype}))
@@ -125,6 +125,5 @@ def register(
     try:
         entry = register_model(name, path, config=config, spec=spec, make_default=default, replace=replace)
     except AssayError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(exc.message) from None
     typer.echo(f"registered '{name}' ({entry['path']}, spec {entry.get('spec', 'matched at load')}) in {config}")

@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from assay.cli.common import fail
 from assay.errors import AssayError
 
 keys_app = typer.Typer(help="Create, list and revoke API keys for the gateway.", no_args_is_help=True,
@@ -29,11 +29,6 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800, "y": 31_536_000
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="assay.yaml naming database.url.")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store (overrides database.url).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False, emoji=False)
-    return typer.Exit(2)
 
 
 def parse_duration(text: str) -> float:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from assay.cli.common import fail, quiet_transformers
 from assay.cli.train import PrecisionOpt
 from assay.errors import AssayError
 
@@ -40,8 +41,7 @@ def lora_command(
     from assay.train.lora import LoraOptions, train_lora
 
     if missing_directory(base):
-        typer.echo(f"error: base model directory {base} does not exist", err=True)
-        raise typer.Exit(1)
+        raise fail(f"base model directory {base} does not exist")
     err = Console(stderr=True)
     try:
         options = LoraOptions(base=base, data=data, out=out, spec=spec, fim_rate=fim_rate, rank=rank, alpha=alpha,
@@ -49,13 +49,12 @@ def lora_command(
                               batch_size=batch_size, seq_len=seq_len, lr=lr, merge=merge, seed=seed, device=device,
                               precision=precision)
         with Progress(TextColumn("lora"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-                      TimeRemainingColumn(), console=err, transient=True, disable=as_json) as bar:
+                      TimeRemainingColumn(), console=err, transient=True, disable=as_json) as bar, quiet_transformers():
             task = bar.add_task("lora", total=steps, loss="-")
             result = train_lora(options, on_step=lambda step, loss: bar.update(task, completed=step,
                                                                                loss=f"{loss:.3f}"))
     except AssayError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(exc.message) from None
     first, last = result.losses[0], result.losses[-1]
     summary = {"out": str(result.out), "adapter_dir": str(result.adapter_dir), "merged": result.merged,
                "fim": result.fim, "steps": len(result.losses), "first_loss": first, "last_loss": last,

@@ -1,6 +1,8 @@
 """The ``assay`` command line. Commands are thin: they parse options and call the layers below.
 
 Heavy imports (torch, transformers, the server) happen inside commands so ``assay --help`` is instant.
+Every command fails through :func:`assay.cli.common.fail` (exit 2); exit 1 is kept for findings
+(``models probe``, ``audit --verify``), as :mod:`assay.cli.common` lists.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from assay import __version__
+from assay.cli.common import fail
 from assay.errors import AssayError
 
 if TYPE_CHECKING:
@@ -43,12 +45,6 @@ ConfigOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 R = TypeVar("R")
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``message`` as one ``error:`` line (never wrapped, brackets kept) and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False, emoji=False)
-    return typer.Exit(code)
 
 
 def _settings(config: Path | None, **server: Any):
@@ -125,7 +121,7 @@ def serve(
     finally:
         sock.close()
     if not started:
-        raise typer.Exit(1)
+        raise fail("the gateway did not start; uvicorn's log above says why")
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -16,19 +16,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from assay.cli.common import fail
 from assay.errors import AssayError
 
 console = Console()
-err_console = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False, emoji=False)
-    return typer.Exit(2)
 
 
 def _finish(report, out: Path, as_json: bool, what: str) -> None:  # noqa: ANN001
@@ -64,7 +58,7 @@ def mine_commits_command(
                                                 max_diff_chars=max_diff_chars, min_words=min_words,
                                                 max_subject_chars=max_subject_chars))
     except AssayError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     _finish(report, out, as_json, "commits")
 
 
@@ -89,7 +83,7 @@ def mine_ci_logs_command(
                                               max_cases=max_cases, timeout_s=timeout_s,
                                               total_time_s=total_time_s, tail_lines=tail_lines))
     except AssayError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     _finish(report, out, as_json, "commits tested")
 
 
@@ -109,12 +103,12 @@ def judge_agreement_command(
         finally:
             store.close()
     except AssayError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     if not samples:
-        raise _fail(f"run '{run}' has no samples")
+        raise fail(f"run '{run}' has no samples")
     rows = judge_agreement(samples)
     if not rows:
-        raise _fail(f"run '{run}' has no judge scores; evaluate with -O judge=MODEL")
+        raise fail(f"run '{run}' has no judge scores; evaluate with -O judge=MODEL")
     if as_json:
         typer.echo(json.dumps({"run": run, "agreement": [r.as_dict() for r in rows]}, indent=2))
         return

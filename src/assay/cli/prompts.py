@@ -13,24 +13,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from assay.cli.common import fail
 from assay.errors import AssayError
 
 prompts_app = typer.Typer(help="List, show and render the versioned feature prompts.", no_args_is_help=True,
                           pretty_exceptions_enable=False)
 console = Console()
-err_console = Console(stderr=True)
 
 DirOpt = Annotated[Path | None, typer.Option("--dir", help="Prompt definitions folder (default: the shipped prompts).")]
 FamilyOpt = Annotated[str | None, typer.Option("--family", "-f", help="Model family (base, small, ...).")]
 VersionOpt = Annotated[str, typer.Option("--version", "-v", help="Semver constraint, e.g. ^1.0.0, ~1.2, 1.0.0.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False, emoji=False)
-    return typer.Exit(2)
 
 
 def _registry(folder: Path | None):  # noqa: ANN202
@@ -46,18 +40,18 @@ def _parse_inputs(pairs: list[str], inputs_json: Path | None) -> dict[str, Any]:
         try:
             loaded = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise _fail(f"--inputs-json {inputs_json}: not valid JSON ({exc.msg})") from None
+            raise fail(f"--inputs-json {inputs_json}: not valid JSON ({exc.msg})") from None
         if not isinstance(loaded, dict):
-            raise _fail(f"--inputs-json {inputs_json}: expected a JSON object of inputs")
+            raise fail(f"--inputs-json {inputs_json}: expected a JSON object of inputs")
         values.update(loaded)
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
-            raise _fail(f"--input takes NAME=VALUE or NAME=@FILE, got {pair!r}")
+            raise fail(f"--input takes NAME=VALUE or NAME=@FILE, got {pair!r}")
         if value.startswith("@"):
             path = Path(value[1:])
             if not path.is_file():
-                raise _fail(f"--input {name}: file {path} does not exist")
+                raise fail(f"--input {name}: file {path} does not exist")
             value = path.read_text(encoding="utf-8", errors="replace")
         values[name.strip()] = value
     return values
@@ -69,7 +63,7 @@ def list_command(folder: DirOpt = None, as_json: JsonOpt = False) -> None:
     try:
         registry = _registry(folder)
     except AssayError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for p in sorted(registry.prompts(), key=lambda p: (p.feature, p.family, p.version)):
         row = rows.setdefault((p.feature, p.family), {"feature": p.feature, "family": p.family, "versions": [],
@@ -97,7 +91,7 @@ def show_command(feature: Annotated[str, typer.Argument(help="Feature id, e.g. e
     try:
         prompt = _registry(folder).resolve(feature, family, constraint=version)
     except AssayError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     if as_json:
         typer.echo(json.dumps({"id": prompt.id, "feature": prompt.feature, "family": prompt.family,
                                "version": str(prompt.version), "path": str(prompt.path),
@@ -118,7 +112,7 @@ def render_command(feature: Annotated[str, typer.Argument(help="Feature id, e.g.
     try:
         rendered = _registry(folder).resolve(feature, family, constraint=version).render(values)
     except AssayError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     if as_json:
         typer.echo(json.dumps({"feature": rendered.feature, "family": rendered.family, "version": rendered.version,
                                "messages": [{"role": m.role, "content": m.content} for m in rendered.messages],

@@ -18,10 +18,7 @@ from typing import Annotated
 
 import typer
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
+from assay.cli.common import fail
 
 
 def _read(file: Path) -> str:
@@ -30,13 +27,13 @@ def _read(file: Path) -> str:
     try:
         return file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise _fail(f"{file} does not exist") from None
+        raise fail(f"{file} does not exist") from None
     except IsADirectoryError:
-        raise _fail(f"{file} is a directory, not a file") from None
+        raise fail(f"{file} is a directory, not a file") from None
     except UnicodeDecodeError:
-        raise _fail(f"{file} is not UTF-8 text") from None
+        raise fail(f"{file} is not UTF-8 text") from None
     except OSError as exc:
-        raise _fail(f"{file} cannot be read: {exc.strerror}") from None
+        raise fail(f"{file} cannot be read: {exc.strerror}") from None
 
 
 def redact_command(

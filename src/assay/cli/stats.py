@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay.cli.common import fail
 from assay.errors import AssayError
 
 if TYPE_CHECKING:
@@ -29,14 +30,8 @@ if TYPE_CHECKING:
     from assay.stats.report import ReportFiles, Section
 
 console = Console(width=None if Console().is_terminal else 140)
-err_console = Console(stderr=True)
 
 experiment_app = typer.Typer(help="Analyse online experiments on live suggestions.", no_args_is_help=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False, emoji=False)
-    return typer.Exit(code)
 
 
 @contextmanager
@@ -45,9 +40,9 @@ def _one_line_errors() -> Iterator[None]:
     try:
         yield
     except AssayError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _wrote(files: ReportFiles | None) -> None:
@@ -122,7 +117,7 @@ def compare_command(
     from assay.stats.scores import resolve_run
 
     if len(runs) < 2:
-        raise _fail("compare needs at least two runs")
+        raise fail("compare needs at least two runs")
     settings = CompareSettings(
         alpha=alpha, power=power, delta=delta, n_bootstrap=bootstrap, n_permutations=permutations, seed=seed
     )
@@ -136,7 +131,7 @@ def compare_command(
             from assay.stats.plots import pareto_figure
 
             if not result.pareto:
-                raise _fail("a Pareto plot needs three or more runs")
+                raise fail("a Pareto plot needs three or more runs")
             plot.write_bytes(pareto_figure(result.pareto, fmt=plot.suffix.lstrip(".").lower() or "png"))
         if report is not None:
             from assay.stats.report import write_report
@@ -158,9 +153,9 @@ def _weights(text: str | None) -> dict[str, float] | None:
         try:
             out[arm.strip()] = float(value)
         except ValueError:
-            raise _fail(f"--weights must look like 'control=0.5,treatment=0.5', got {text!r}") from None
+            raise fail(f"--weights must look like 'control=0.5,treatment=0.5', got {text!r}") from None
         if not sep or not arm.strip():
-            raise _fail(f"--weights must look like 'control=0.5,treatment=0.5', got {text!r}")
+            raise fail(f"--weights must look like 'control=0.5,treatment=0.5', got {text!r}")
     return out
 
 

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from assay.cli.common import fail, quiet_transformers
 from assay.errors import AssayError
 
 train_app = typer.Typer(name="train", help="Train tokenizers and small code models from scratch.",
@@ -25,11 +25,6 @@ PrecisionOpt = Annotated[str, typer.Option(help="'auto' (bf16 autocast on a bf16
 @train_app.callback()
 def _train() -> None:
     """Train tokenizers and small code models from scratch."""
-
-
-def _fail(exc: AssayError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, emoji=False)
-    return typer.Exit(2)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -54,7 +49,7 @@ def tokenizer(
         result = train_tokenizer((d.text for d in docs), out, vocab_size=vocab_size, family=family,
                                  min_frequency=min_frequency)
     except AssayError as exc:
-        raise _fail(exc) from None
+        raise fail(exc.message) from None
     if as_json:
         typer.echo(json.dumps(_jsonable(asdict(result)), indent=2))
         return
@@ -107,9 +102,10 @@ def pretrain_cmd(
             warmup_steps=warmup, fim=FimConfig(rate=fim_rate), eval_interval=eval_every,
             checkpoint_interval=checkpoint_every, seed=seed, device=device, precision=precision, threads=threads,
             max_minutes=max_minutes, progress=True, init_from=str(init_from) if init_from else None)
-        result = pretrain(config)
+        with quiet_transformers():
+            result = pretrain(config)
     except AssayError as exc:
-        raise _fail(exc) from None
+        raise fail(exc.message) from None
     if as_json:
         typer.echo(json.dumps(_jsonable(asdict(result)), indent=2))
         return
@@ -159,20 +155,21 @@ def nano(
     if max_minutes is not None:
         config = replace(config, max_minutes=max_minutes, continue_max_minutes=max_minutes)
     try:
-        if publish_only:
-            dest, samples = publish(config, read_manifest(out))
-            summary: dict[str, Any] = {"weights_dir": str(dest), "samples": samples}
-        else:
-            result = run_nano(config, on_stage=None if as_json else lambda msg: _err.print(f"[bold]{msg}[/]"))
-            summary = {"weights_dir": str(result.weights_dir), "corpus_files": result.corpus.files,
-                       "corpus_bytes": result.corpus.bytes, "pretrain": asdict(result.pretrain),
-                       "samples": result.samples}
-        if evaluate:
-            rows, scores = _evaluate_nano(Path(summary["weights_dir"]), out, limit=eval_limit)
-            publish(config, read_manifest(out), evaluation=rows)
-            summary["evaluation"] = scores
+        with quiet_transformers():
+            if publish_only:
+                dest, samples = publish(config, read_manifest(out))
+                summary: dict[str, Any] = {"weights_dir": str(dest), "samples": samples}
+            else:
+                result = run_nano(config, on_stage=None if as_json else lambda msg: _err.print(f"[bold]{msg}[/]"))
+                summary = {"weights_dir": str(result.weights_dir), "corpus_files": result.corpus.files,
+                           "corpus_bytes": result.corpus.bytes, "pretrain": asdict(result.pretrain),
+                           "samples": result.samples}
+            if evaluate:
+                rows, scores = _evaluate_nano(Path(summary["weights_dir"]), out, limit=eval_limit)
+                publish(config, read_manifest(out), evaluation=rows)
+                summary["evaluation"] = scores
     except AssayError as exc:
-        raise _fail(exc) from None
+        raise fail(exc.message) from None
     if as_json:
         typer.echo(json.dumps(_jsonable(summary), indent=2))
         return

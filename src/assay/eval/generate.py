@@ -167,7 +167,10 @@ class PipelineGenerator(Generator):
 
 class GatewayGenerator(Generator):
     """A running assay gateway over HTTP: ``/v1/completions`` (streamed, for time to first token) or
-    GitLab's ``/v2/code/completions``."""
+    GitLab's ``/v2/code/completions``.
+
+    Without ``model`` the gateway answers with its default model; await :meth:`resolve_model` before
+    ``run_eval`` so the run is recorded under that model's name."""
 
     def __init__(self, url: str, model: str | None = None, api: Literal["openai", "gitlab"] = "openai",
                  timeout_s: float = 120.0, api_key: str | None = None, price: ModelCost | None = None) -> None:
@@ -189,6 +192,38 @@ class GatewayGenerator(Generator):
     async def close(self) -> None:
         if self.client is not None:
             await self.client.aclose()
+            self.client = None
+
+    async def resolve_model(self) -> str:
+        """The model this generator's answers come from, which becomes ``model``: the one given, else the
+        gateway's only model on ``GET /v1/models``, else (several configured) the ``model`` field of its
+        answer to a one-token ``/v1/completions`` request. Raises ``ProviderError`` when the gateway
+        cannot be asked."""
+        import httpx
+
+        if self.model:
+            return self.model
+        await self.start()
+        try:
+            self.model = await self._reported_model()
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"gateway {self.url}: {exc.__class__.__name__}: {exc}") from None
+        finally:
+            await self.close()
+        self.cache_label = f"gateway:{self.url}:{self.api}:{self.model}"
+        return self.model
+
+    async def _reported_model(self) -> str:
+        listed = await self.client.get("/v1/models")
+        if listed.status_code != 200:
+            raise ProviderError(f"gateway {self.url}/v1/models answered {listed.status_code}: {listed.text[:300]}")
+        models = [m["id"] for m in listed.json().get("data", [])]
+        if len(models) == 1:
+            return models[0]
+        answer = await self.client.post("/v1/completions", json={"prompt": "\n", "max_tokens": 1, "temperature": 0})
+        if answer.status_code != 200:
+            raise ProviderError(f"gateway {self.url}/v1/completions answered {answer.status_code}: {answer.text[:300]}")
+        return answer.json()["model"]
 
     def describe(self) -> dict[str, Any]:
         return {"source": "gateway", "url": self.url, "api": self.api, "model": self.model}

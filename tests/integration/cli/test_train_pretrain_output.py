@@ -26,3 +26,4 @@ def test_pretrain_summary_rounds_the_validation_loss(tmp_path: Path) -> None:
         "--warmup", "1", "--eval-every", "2", "--checkpoint-every", "2", "--threads", "1", "--device", "cpu"])
     assert done.exit_code == 0, done.output
     assert re.search(r"; val loss (none|\d+\.\d{4}) -> ", done.stdout), done.stdout
+    assert "pretrain" in done.stderr and "Writing model shards" not in done.stderr, done.stderr

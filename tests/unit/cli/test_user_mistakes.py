@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assay.cli.main import app, fail
+from assay.cli.common import fail
+from assay.cli.main import app
 from assay.config import load_settings
 from assay.errors import ConfigError
 
@@ -22,7 +23,7 @@ def invoke(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
 
 def test_fail_prints_one_unwrapped_line_with_brackets_and_colons_as_written(capsys: pytest.CaptureFixture[str]) -> None:
     message = "cannot listen on 127.0.0.1:-1: [bold]no[/bold]; tasks: " + ", ".join(f"task-{i}" for i in range(40))
-    fail(message)
+    assert fail(message).exit_code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.strip() == f"error: {message}"
@@ -93,7 +94,7 @@ def test_a_missing_tokenizer_directory_is_named() -> None:
 def test_a_missing_model_directory_is_named_not_read_as_a_hub_id(args: list[str], message: str, tmp_path: Path) -> None:
     names = {"missing": str(tmp_path / "no-model"), "tmp": str(tmp_path)}
     done = invoke(*(a.format(**names) for a in args))
-    assert done.exit_code == 1
+    assert done.exit_code == 2
     assert done.output.strip() == message.format(**names)
 
 

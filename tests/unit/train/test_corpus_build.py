@@ -113,7 +113,7 @@ def test_build_end_to_end_and_rerun(tmp_path: Path) -> None:
 
 def test_missing_source_is_a_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(data_app, ["build", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is not a directory" in result.output
 
 

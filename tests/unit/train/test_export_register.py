@@ -48,7 +48,7 @@ def test_register_keeps_the_rest_of_the_file(tiny_model_dir: Path, tmp_path: Pat
     assert mine.provider == "local" and mine.path == str(tiny_model_dir.resolve()) and mine.spec == "assay-nano"
 
     again = CliRunner().invoke(_app(), ["register", "mine", "--path", str(tiny_model_dir), "--config", str(config)])
-    assert again.exit_code == 1 and "already configured" in again.output
+    assert again.exit_code == 2 and "already configured" in again.output
     register_model("mine", tiny_model_dir, config=config, replace=True, make_default=True)
     assert [m.name for m in load_settings(config).models] == ["mine", "remote"]
 
@@ -122,7 +122,7 @@ def test_gguf_metadata_and_tensors(tiny_model_dir: Path, tmp_path: Path) -> None
 
 def test_unknown_format_is_a_one_line_error(tiny_model_dir: Path, tmp_path: Path) -> None:
     run = CliRunner().invoke(_app(), ["export", str(tiny_model_dir), "--format", "onnx", "--out", str(tmp_path / "x")])
-    assert run.exit_code == 1 and "unknown export format 'onnx'" in run.output
+    assert run.exit_code == 2 and "unknown export format 'onnx'" in run.output
 
 
 def test_exporting_a_lora_adapter_merges_it(tiny_model_dir: Path, tmp_path: Path) -> None:

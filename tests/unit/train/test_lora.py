@@ -69,6 +69,7 @@ def test_merge_via_cli_gives_a_plain_model_equal_to_base_plus_adapter(tiny_model
     run = CliRunner().invoke(app, [str(tiny_model_dir), "--data", str(corpus), "--out", str(out), "--merge",
                                    "--steps", "8", "--seq-len", "32", "--lr", "0.03", "--spec", "assay-nano", "--json"])
     assert run.exit_code == 0, run.output
+    assert "Loading weights" not in run.stderr and "Writing model shards" not in run.stderr, run.stderr
     summary = json.loads(run.stdout)
     assert summary["merged"] and summary["steps"] == 8
     assert not (out / "adapter_config.json").exists() and (out / "adapter" / "adapter_config.json").is_file()
