@@ -177,6 +177,10 @@ def publish(config: NanoConfig, corpus: CorpusReport, result: PretrainResult | N
     return dest, samples
 
 
+def _loss(value: float | None) -> str:
+    return "none" if value is None else f"{value:.3f}"
+
+
 def run_nano(config: NanoConfig = NanoConfig(), *, on_stage: Callable[[str], None] | None = None) -> NanoResult:
     """Run every stage; a rerun after an interruption resumes pretraining from its checkpoint."""
     say = on_stage or (lambda _msg: None)
@@ -187,11 +191,11 @@ def run_nano(config: NanoConfig = NanoConfig(), *, on_stage: Callable[[str], Non
     build_tokenizer(config)
     say("pretrain: training (resumes from runs/.../pretrain/checkpoint when present)")
     result = pretrain(config.pretrain_config())
-    say(f"pretrain: {result.steps} steps, val loss {result.val_loss}")
+    say(f"pretrain: {result.steps} steps, val loss {_loss(result.val_loss)}")
     if config.continue_steps:
         say("pretrain phase 2: continued pretraining from phase 1's model")
         result = pretrain(config.continue_config())
-        say(f"pretrain phase 2: {result.steps} steps, val loss {result.val_loss}")
+        say(f"pretrain phase 2: {result.steps} steps, val loss {_loss(result.val_loss)}")
     weights, samples = publish(config, corpus, result)
     say(f"published: {weights}")
     return NanoResult(weights, corpus, result, samples)

@@ -1,0 +1,37 @@
+"""The stage lines ``run_nano`` reports (what ``assay train nano`` prints) show losses rounded.
+
+The corpus, tokenizer, pretraining and publishing stages are replaced by stand-ins: the real recipe
+trains for about an hour, and only the messages about their results are under test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assay.train import nano
+from assay.train.nano_corpus import CorpusReport
+from assay.train.pretrain import PretrainResult
+
+
+def _result(val_loss: float | None) -> PretrainResult:
+    return PretrainResult(model_dir=Path("m"), steps=3, tokens_seen=96, parameters=10, train_loss=9.5,
+                          val_loss=val_loss, elapsed_s=1.0, tokens_per_s=96.0, device="cpu", precision="fp32",
+                          resumed_from_step=None, stopped_early=False)
+
+
+@pytest.mark.parametrize(("losses", "lines"), [
+    ((9.01025390625, 8.123456), ["pretrain: 3 steps, val loss 9.010", "pretrain phase 2: 3 steps, val loss 8.123"]),
+    ((None, None), ["pretrain: 3 steps, val loss none", "pretrain phase 2: 3 steps, val loss none"]),
+])
+def test_val_loss_is_shown_to_three_decimals(losses: tuple[float | None, float | None], lines: list[str],
+                                             monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    results = iter(_result(v) for v in losses)
+    monkeypatch.setattr(nano, "build_corpus", lambda config: CorpusReport(tmp_path / "c.jsonl", 1, 10, 13))
+    monkeypatch.setattr(nano, "build_tokenizer", lambda config: tmp_path)
+    monkeypatch.setattr(nano, "pretrain", lambda config: next(results))
+    monkeypatch.setattr(nano, "publish", lambda config, corpus, result: (tmp_path, {}))
+    said: list[str] = []
+    nano.run_nano(nano.NanoConfig(out_dir=str(tmp_path), continue_steps=3), on_stage=said.append)
+    assert [s for s in said if "val loss" in s] == lines
