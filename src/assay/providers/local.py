@@ -42,7 +42,7 @@ from assay.providers.healing import (
     Vocabulary,
     split_for_healing,
 )
-from assay.providers.hf_tokenizer import HFTokenizer, first_line
+from assay.providers.hf_tokenizer import HFTokenizer, first_line, missing_directory
 from assay.providers.local_decode import ChoiceDecoder, DecodeOutcome
 from assay.specs.schema import ModelSpec
 from assay.types import ChatMessage, EngineRequest, GenerateParams, TextDelta, Usage
@@ -99,6 +99,8 @@ class LocalProvider(Provider):
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+        if missing_directory(self.source):
+            raise ConfigError(f"model '{self.name}': model directory '{self.source}' does not exist")
         where = resolve_model_path(self.source)
         wanted = self.config.device
         if wanted == "auto":

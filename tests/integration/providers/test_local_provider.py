@@ -122,6 +122,14 @@ def test_missing_builtin_weights_and_bad_path_are_config_errors(tmp_path: Path) 
     assert resolve_model_path("/some/dir") == "/some/dir"
 
 
+async def test_a_missing_model_directory_is_named_not_read_as_a_hub_id(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-model")
+    provider = create_provider(ModelConfig(name="mine", provider="local", path=missing))
+    with pytest.raises(ConfigError) as caught:
+        await provider.start()
+    assert caught.value.message == f"model 'mine': model directory '{missing}' does not exist"
+
+
 async def test_unloadable_directory_is_a_config_error(tmp_path: Path) -> None:
     provider = create_provider(ModelConfig(name="empty", provider="local", path=str(tmp_path)))
     with pytest.raises(ConfigError, match="model 'empty': cannot load"):
