@@ -78,7 +78,7 @@ def _observe(store: EventStore, experiment: ExperimentConfig | str, target: str 
     config = experiment if isinstance(experiment, ExperimentConfig) else None
     name = config.name if config else str(experiment)
     exposures = store.exposures(name, target)
-    events = [e for e in store.events(experiment=name, target=target) if e.arm is not None]
+    events = store.events(experiment=name, target=target)
     if not exposures and not events:
         known = ", ".join(store.experiments()) or "none"
         of_target = f" on target '{target}'" if target else ""
@@ -156,12 +156,14 @@ class ArmRetention:
 def retention(store: EventStore, experiment: str, target: str | None = None) -> list[ArmRetention]:
     """Per arm and checkpoint (30 s, 2 min, 5 min, 10 min): how much accepted code survived (of one
     ``target``'s suggestions when given). The last report per suggestion and checkpoint counts."""
+    return _retention(store.events(experiment=experiment, target=target))
+
+
+def _retention(events: Iterable[StoredEvent]) -> list[ArmRetention]:
     accepted: dict[tuple[str, str], int] = {}
     retained: dict[tuple[str, int], dict[tuple[str, str], int]] = defaultdict(dict)
     arms: list[str] = []
-    for e in store.events(experiment=experiment, target=target):
-        if e.arm is None:
-            continue
+    for e in events:
         if e.arm not in arms:
             arms.append(e.arm)
         key = (e.user_id, e.suggestion_id)
@@ -204,4 +206,4 @@ def from_store(store: EventStore, experiment: ExperimentConfig | str, target: st
         raise RequestInvalid(f"experiment '{seen.name}' has no shown suggestions, and {unattributed} events of its "
                              f"users are unattributed: their suggestion_id is no suggestion the gateway served in "
                              f"an experiment (send the X-Assay-Trace-Id of each suggestion)")
-    return StoreAnalysis(table, retention(store, seen.name, target), unattributed)
+    return StoreAnalysis(table, _retention(seen.events), unattributed)

@@ -182,7 +182,7 @@ class EventStore:
         ``experiment``, events carry the ``experiment``/``arm`` they were posted with."""
         if experiment is None:
             stmt = _within(select(EventRow), before=before, since=since, target=target)
-            rows = [(r, {}) for r in self._rows(stmt, users)]
+            rows = [(r, {}) for (r,) in self._rows(stmt, users)]
         else:
             exposed = (select(ExposureRow.trace_id, func.min(ExposureRow.arm).label("arm"))
                        .where(ExposureRow.experiment == experiment, ExposureRow.trace_id.is_not(None))
@@ -190,7 +190,7 @@ class EventStore:
             stmt = (select(EventRow, exposed.c.arm).outerjoin(exposed, exposed.c.trace_id == EventRow.suggestion_id)
                     .where(or_(exposed.c.arm.is_not(None), and_(EventRow.experiment == experiment, ~_has_exposure()))))
             stmt = _within(stmt, before=before, since=since, target=target)
-            rows = [(r, {"experiment": experiment, "arm": arm or r.arm}) for r, arm in self._rows(stmt, users, scalars=False)]
+            rows = [(r, {"experiment": experiment, "arm": arm or r.arm}) for r, arm in self._rows(stmt, users)]
         rows.sort(key=lambda pair: (pair[0].at, pair[0].id))
         return [_stored(r, **attribution) for r, attribution in rows]
 
@@ -212,7 +212,7 @@ class EventStore:
                     out.setdefault(trace_id, {}).setdefault(experiment, arm)
         return out
 
-    def _rows(self, stmt: Select, users: Iterable[str] | None, scalars: bool = True) -> list:
+    def _rows(self, stmt: Select, users: Iterable[str] | None) -> list[tuple]:
         """The rows of ``stmt``, of ``users`` when given (in lists of at most :data:`USERS_PER_QUERY`)."""
         if users is None:
             statements = [stmt]
@@ -221,8 +221,6 @@ class EventStore:
             statements = [stmt.where(EventRow.user_id.in_(wanted[i:i + USERS_PER_QUERY]))
                           for i in range(0, len(wanted), USERS_PER_QUERY)]
         with Session(self.engine) as session:
-            if scalars:
-                return [r for s in statements for r in session.scalars(s)]
             return [tuple(r) for s in statements for r in session.execute(s)]
 
     def exposures(self, experiment: str, target: str | None = None) -> list[Exposure]:

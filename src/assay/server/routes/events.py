@@ -167,7 +167,9 @@ def note_telemetry(request: Request, items: list[dict]) -> None:
 
 @router.post("/events", response_model=EventsAccepted)
 async def post_events(body: EventBatch, request: Request) -> EventsAccepted:
-    """Store a batch of events (see the module doc for how they count in experiments)."""
+    """Store a batch of events. Each counts in the experiment(s) its ``suggestion_id`` was served in, with the
+    serving arm; an ``experiment``/``arm`` that contradicts that recorded exposure rejects the batch with 422
+    naming ``events.N.experiment`` or ``events.N.arm`` (see the module doc)."""
     runtime = runtime_of(request)
     user = user_of(request)
     recorded = await asyncio.to_thread(lambda: runtime.store.add_events(runtime.stored_events(body, user)))
