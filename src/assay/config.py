@@ -100,9 +100,9 @@ class ModelConfig(_Strict):
     """The name clients use (``model`` in OpenAI requests, ``model_name`` in GitLab ones)."""
     aliases: list[str] = Field(default_factory=list)
     """Other names clients may use for this model (the embedded model also answers to ``nano``)."""
-    provider: Literal["local", "openai", "anthropic", "echo"] = "local"
+    provider: Literal["local", "openai", "anthropic", "echo", "llamacpp", "ctranslate2"] = "local"
     path: str | None = None
-    """local: a Hugging Face id, a local directory, or ``builtin:assay-nano``."""
+    """local: a Hugging Face id, a local directory, or ``builtin:assay-nano``; llamacpp: a ``.gguf`` file."""
     base_url: str | None = None
     """openai / anthropic: the server's base URL (for OpenAI-compatible servers, ending in ``/v1``)."""
     model: str | None = None

@@ -37,8 +37,8 @@ def provider_names() -> list[str]:
 
 
 def model_id(config: ModelConfig) -> str:
-    """The id a spec is matched on: ``path`` for local models, else the upstream model id."""
-    if config.provider == "local" and config.path:
+    """The id a spec is matched on: ``path`` for local and GGUF models, else the upstream model id."""
+    if config.provider in ("local", "llamacpp", "ctranslate2") and config.path:
         return config.path
     return config.upstream_model
 
@@ -78,3 +78,16 @@ def _echo(config: ModelConfig, spec: ModelSpec) -> Provider:
 
     return EchoProvider(config, spec)
 
+
+@register_provider("llamacpp")
+def _llamacpp(config: ModelConfig, spec: ModelSpec) -> Provider:
+    from assay.providers.llamacpp import LlamaCppProvider
+
+    return LlamaCppProvider(config, spec)
+
+
+@register_provider("ctranslate2")
+def _ctranslate2(config: ModelConfig, spec: ModelSpec) -> Provider:
+    from assay.providers.ctranslate2 import CTranslate2Provider
+
+    return CTranslate2Provider(config, spec)

@@ -1,0 +1,308 @@
+"""The ``llamacpp`` provider: a GGUF file served in this process through llama.cpp (llama-cpp-python).
+
+``path`` is a ``.gguf`` file (``assay export MODEL --format gguf`` writes one). The model is loaded
+with its context length from the spec's ``context_length``, else the file's; ``options.threads`` sets
+llama.cpp's thread count (default: llama-cpp-python's, half the CPUs). Decoding runs in a worker
+thread, one generation at a time per model (a lock), and streams text deltas back through an asyncio
+queue, with the local provider's contract:
+
+* greedy when ``temperature == 0``, else sampling with ``temperature`` / ``top_p`` (``seed`` makes it
+  repeatable; choice ``i`` of ``n`` uses ``seed + i``); choices are decoded one after the other and
+  reuse the prompt's KV cache;
+* ``repetition_penalty`` is CTRL-style over the prompt and the output, as in transformers (applied as
+  a logits processor; llama.cpp's own penalty only looks at the last 64 generated tokens);
+* stops at ``max_tokens``, at an end-of-generation token, as soon as the text contains a stop sequence
+  (cut before it), when ``time_budget_s`` (shared by the ``n`` choices) runs out (``FinishReason.TIME``),
+  or when the client goes away;
+* the prompt is tokenized with special tokens parsed as such; BOS is added only when the file asks for
+  it and the prompt does not already start with it;
+* token healing (:mod:`assay.providers.healing`) with the vocabulary read from the GGUF file.
+
+Chat requests use the file's chat template when it has one, else the local provider's plain layout.
+Raises ``ConfigError`` at start when llama-cpp-python is missing (``pip install --find-links wheels
+-e ".[gguf]"``), or the file is missing or not GGUF.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assay.config import ModelConfig
+from assay.errors import AssayError, ConfigError, ProviderError, RequestInvalid
+from assay.providers.base import Provider, TokenCounter
+from assay.providers.healing import HealingConstraint, HealSplit, Vocabulary, split_for_healing
+from assay.providers.hf_tokenizer import first_line
+from assay.providers.local import PLAIN_CHAT_STOP, plain_chat_prompt
+from assay.providers.local_decode import DecodeOutcome
+from assay.providers.stops import StopScanner
+from assay.specs.schema import ModelSpec
+from assay.types import EngineRequest, FinishReason, GenerateParams, TextDelta, Usage
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+GGUF_MAGIC = b"GGUF"
+_ATTR_CONTROL = 1 << 3
+_ATTR_USER_DEFINED = 1 << 4
+
+
+class GgufTokenizer:
+    """llama.cpp's tokenizer as a ``TokenCounter``: no BOS/EOS added, special tokens parsed and kept as text."""
+
+    def __init__(self, llm: Llama) -> None:
+        self.llm = llm
+
+    def encode(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def decode(self, ids: list[int]) -> str:
+        return self.llm.detokenize(ids, special=True).decode("utf-8", errors="replace")
+
+
+class CtrlPenalty:
+    """A llama-cpp-python logits processor: transformers' repetition penalty over every token seen so far."""
+
+    def __init__(self, penalty: float) -> None:
+        self.penalty = penalty
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import numpy as np
+
+        seen = np.unique(input_ids)
+        picked = scores[seen]
+        scores[seen] = np.where(picked > 0, picked / self.penalty, picked * self.penalty)
+        return scores
+
+
+class HealingMask:
+    """A llama-cpp-python logits processor: while healing, every token but the allowed ones gets ``-inf``."""
+
+    def __init__(self, constraint: HealingConstraint, prompt_len: int) -> None:
+        self.constraint = constraint
+        self.prompt_len = prompt_len
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import numpy as np
+
+        allowed = self.constraint.allowed([int(i) for i in input_ids[self.prompt_len:]])
+        if allowed is None:
+            return scores
+        masked = np.full_like(scores, -np.inf)
+        keep = [i for i in allowed if i < len(scores)]
+        masked[keep] = scores[keep]
+        return masked
+
+
+def check_gguf_file(path: str | None, model: str) -> Path:
+    """The GGUF file ``path`` names; ``ConfigError`` when it is unset, missing, or not a GGUF file."""
+    if not path:
+        raise ConfigError(f"model '{model}': provider llamacpp needs path: a .gguf file")
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ConfigError(f"model '{model}': GGUF file '{path}' does not exist")
+    with file.open("rb") as handle:
+        if handle.read(4) != GGUF_MAGIC:
+            raise ConfigError(f"model '{model}': '{path}' is not a GGUF file (export one with assay export --format gguf)")
+    return file
+
+
+class LlamaCppProvider(Provider):
+    """See the module docstring."""
+
+    def __init__(self, config: ModelConfig, spec: ModelSpec) -> None:
+        super().__init__(config, spec)
+        self.llm: Llama | None = None
+        self._vocab: Vocabulary | None = None
+        self._lock = threading.Lock()
+        self._start_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        async with self._start_lock:
+            if self.llm is None:
+                await asyncio.to_thread(self._load)
+
+    def _load(self) -> None:
+        file = check_gguf_file(self.config.path, self.name)
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ConfigError(f"model '{self.name}': provider llamacpp needs llama-cpp-python; install it with "
+                              "pip install --find-links wheels -e \".[gguf]\"") from None
+        kwargs: dict[str, Any] = {"n_ctx": self.spec.context_length or 0, "logits_all": False, "verbose": False}
+        if (threads := self.config.options.get("threads")) is not None:
+            kwargs["n_threads"] = int(threads)
+        try:
+            self.llm = Llama(model_path=str(file), **kwargs)
+        except (ValueError, RuntimeError) as exc:
+            raise ConfigError(f"model '{self.name}': llama.cpp cannot load '{file}': {first_line(exc)}") from None
+
+    async def close(self) -> None:
+        with self._lock:
+            if self.llm is not None:
+                self.llm.close()
+            self.llm = None
+
+    def tokenizer(self) -> TokenCounter | None:
+        return GgufTokenizer(self.llm) if self.llm is not None else None
+
+    def _attrs(self) -> list[int]:
+        assert self.llm is not None
+        return [self.llm._model.token_get_attr(i) for i in range(self.llm.n_vocab())]
+
+    def special_tokens(self) -> set[str] | None:
+        if self.llm is None:
+            return None
+        model = self.llm._model
+        return {model.token_get_text(i) for i, attr in enumerate(self._attrs()) if attr & _ATTR_CONTROL}
+
+    def _vocabulary(self) -> Vocabulary:
+        """Every token's bytes in running text; control and user-defined tokens are never healed with."""
+        if self._vocab is None:
+            assert self.llm is not None
+            attrs = self._attrs()
+            pieces = [self.llm.detokenize([i], special=True) for i in range(len(attrs))]
+            added = {i for i, attr in enumerate(attrs) if attr & (_ATTR_CONTROL | _ATTR_USER_DEFINED)}
+            self._vocab = Vocabulary(pieces, added)
+        return self._vocab
+
+    def heal_split(self, prefix: str) -> HealSplit | None:
+        if self.llm is None:
+            return None
+        split = split_for_healing(GgufTokenizer(self.llm), prefix)
+        return split if self._vocabulary().spells(split.removed) else None
+
+    def _prompt_ids(self, request: EngineRequest) -> tuple[list[int], tuple[str, ...]]:
+        llm = self.llm
+        assert llm is not None
+        model = llm._model
+        bos = model.token_get_text(llm.token_bos()) if model.add_bos_token() else ""
+        if request.prompt is not None:
+            text, extra_stops = request.prompt, ()
+        elif template := llm.metadata.get("tokenizer.chat_template"):
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            eos = model.token_get_text(llm.token_eos())
+            rendered = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)(
+                messages=[{"role": m.role, "content": m.content} for m in request.messages])
+            text, extra_stops = rendered.prompt, ()
+        else:
+            text, extra_stops = plain_chat_prompt(request.messages), (PLAIN_CHAT_STOP,)
+        add_bos = bool(bos) and not text.startswith(bos)
+        return llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True), extra_stops
+
+    def _eos_ids(self) -> set[int]:
+        assert self.llm is not None
+        return {i for i in (self.llm.token_eos(), self.llm._model.token_eot()) if i >= 0}
+
+    def _generate_one(self, ids: list[int], params: GenerateParams, index: int, stops: tuple[str, ...],
+                      deadline: float | None, emit: Callable[[TextDelta], None], cancelled: threading.Event,
+                      healing: HealingConstraint | None) -> DecodeOutcome:
+        from llama_cpp import LogitsProcessorList
+
+        llm = self.llm
+        assert llm is not None
+        max_new = max(1, min(params.max_tokens, llm.n_ctx() - len(ids)))
+        eos = self._eos_ids()
+        text_of = healing.text if healing is not None else GgufTokenizer(llm).decode
+        processors: list[Any] = []
+        if params.repetition_penalty != 1.0:
+            processors.append(CtrlPenalty(params.repetition_penalty))
+        if healing is not None:
+            processors.append(HealingMask(healing, len(ids)))
+        sampling = params.temperature > 0
+        if sampling:
+            llm.set_seed(params.seed + index if params.seed is not None else random.randrange(2**31))
+        scanner = StopScanner(stops)
+        generated: list[int] = []
+        reason = FinishReason.LENGTH
+        tokens = llm.generate(ids, temp=params.temperature, top_p=params.top_p if sampling else 1.0, top_k=0,
+                              min_p=0.0, typical_p=1.0, repeat_penalty=1.0, reset=True,
+                              logits_processor=LogitsProcessorList(processors) if processors else None)
+        count = 0
+        for token in tokens:
+            count += 1
+            if token in eos:
+                reason = FinishReason.STOP
+                break
+            generated.append(token)
+            if delta := scanner.update(text_of(generated)):
+                emit(TextDelta(text=delta, index=index))
+            if scanner.stopped:
+                reason = FinishReason.STOP
+                break
+            if count >= max_new or cancelled.is_set():
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                reason = FinishReason.TIME
+                break
+        tokens.close()
+        return DecodeOutcome(scanner.text, scanner.finish(), reason, count)
+
+    def _run(self, request: EngineRequest, emit: Callable[[TextDelta], None], cancelled: threading.Event) -> None:
+        params = request.params
+        with self._lock:
+            llm = self.llm
+            if llm is None:
+                raise ProviderError(f"model '{self.name}' is closed")
+            ids, extra_stops = self._prompt_ids(request)
+            if len(ids) + 1 > llm.n_ctx():
+                raise RequestInvalid(f"the prompt has {len(ids)} tokens; model '{self.name}' takes at most "
+                                     f"{llm.n_ctx() - 1}", field="prompt")
+            eos_text = llm._model.token_get_text(llm.token_eos())
+            stops = tuple(params.stop) + extra_stops + ((eos_text,) if eos_text else ())
+            healing = None
+            if request.healed:
+                healing = HealingConstraint(self._vocabulary(), request.healed)
+            usage = Usage(prompt_tokens=len(ids))
+            budget = params.time_budget_s
+            deadline = time.monotonic() + budget if budget is not None else None
+            for index in range(params.n):
+                if cancelled.is_set():
+                    return
+                outcome = self._generate_one(ids, params, index, stops, deadline, emit, cancelled, healing)
+                usage.completion_tokens += outcome.completion_tokens
+                last = index == params.n - 1
+                emit(TextDelta(text=outcome.tail, index=index, finish_reason=outcome.finish_reason,
+                               usage=usage if last else None))
+
+    async def stream(self, request: EngineRequest) -> AsyncIterator[TextDelta]:
+        await self.start()
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[TextDelta | BaseException | None] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def put(item: TextDelta | BaseException | None) -> None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def work() -> None:
+            try:
+                self._run(request, put, cancelled)
+                put(None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the event loop, re-raised there
+                put(exc)
+
+        worker = threading.Thread(target=work, name=f"assay-llamacpp-{self.name}", daemon=True)
+        worker.start()
+        try:
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise _as_assay_error(item, self.name)
+                if item.text or item.finish_reason is not None:
+                    yield item
+        finally:
+            cancelled.set()
+            worker.join(timeout=5.0)
+
+
+def _as_assay_error(exc: BaseException, name: str) -> AssayError:
+    if isinstance(exc, AssayError):
+        return exc
+    return ProviderError(f"model '{name}' failed while generating: {type(exc).__name__}: {first_line(exc)}"[:300])
