@@ -1,10 +1,10 @@
 """The ``llamacpp`` provider: a GGUF file served in this process through llama.cpp (llama-cpp-python).
 
-``path`` is a ``.gguf`` file (``assay export MODEL --format gguf`` writes one). The model is loaded
-with its context length from the spec's ``context_length``, else the file's; ``options.threads`` sets
-llama.cpp's thread count (default: llama-cpp-python's, half the CPUs). Decoding runs in a worker
-thread, one generation at a time per model (a lock), and streams text deltas back through an asyncio
-queue, with the local provider's contract:
+``path`` is a ``.gguf`` file (``assay export MODEL --format gguf`` writes one). The context is the
+spec's ``context_length``, else the file's, and prompts are held to at most the file's training
+context; ``options.threads`` sets llama.cpp's thread count (default: llama-cpp-python's, half the
+CPUs). Decoding runs in a worker thread, one generation at a time per model (a lock), and streams
+text deltas back through an asyncio queue, with the local provider's contract:
 
 * greedy when ``temperature == 0``, else sampling with ``temperature`` / ``top_p`` (``seed`` makes it
   repeatable; choice ``i`` of ``n`` uses ``seed + i``); choices are decoded one after the other and
@@ -197,6 +197,11 @@ class LlamaCppProvider(Provider):
         add_bos = bool(bos) and not text.startswith(bos)
         return llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True), extra_stops
 
+    def _context(self) -> int:
+        """Tokens a sequence may hold: the loaded context, at most what the model was trained on."""
+        assert self.llm is not None
+        return min(self.llm.n_ctx(), self.llm._model.n_ctx_train() or self.llm.n_ctx())
+
     def _eos_ids(self) -> set[int]:
         assert self.llm is not None
         return {i for i in (self.llm.token_eos(), self.llm._model.token_eot()) if i >= 0}
@@ -208,7 +213,7 @@ class LlamaCppProvider(Provider):
 
         llm = self.llm
         assert llm is not None
-        max_new = max(1, min(params.max_tokens, llm.n_ctx() - len(ids)))
+        max_new = max(1, min(params.max_tokens, self._context() - len(ids)))
         eos = self._eos_ids()
         text_of = healing.text if healing is not None else GgufTokenizer(llm).decode
         processors: list[Any] = []
@@ -252,9 +257,9 @@ class LlamaCppProvider(Provider):
             if llm is None:
                 raise ProviderError(f"model '{self.name}' is closed")
             ids, extra_stops = self._prompt_ids(request)
-            if len(ids) + 1 > llm.n_ctx():
-                raise RequestInvalid(f"the prompt has {len(ids)} tokens; model '{self.name}' takes at most "
-                                     f"{llm.n_ctx() - 1}", field="prompt")
+            if len(ids) + 1 > (limit := self._context()):
+                raise RequestInvalid(f"the prompt has {len(ids)} tokens; model '{self.name}' takes at most {limit - 1}",
+                                     field="prompt")
             eos_text = llm._model.token_get_text(llm.token_eos())
             stops = tuple(params.stop) + extra_stops + ((eos_text,) if eos_text else ())
             healing = None
