@@ -152,7 +152,9 @@ class RunResult:
 
     @property
     def empty_passes_sentence(self) -> str:
-        """``N of the M passes are empty answers``."""
+        """``N of the M passes are empty answers``, or ``no sample passed``."""
+        if not self.passes:
+            return "no sample passed"
         return f"{self.empty_passes} of the {self.passes} passes are empty answers"
 
     def as_dict(self) -> dict:

@@ -56,6 +56,7 @@ def test_answered_breaks_down_by_language() -> None:
     assert result.by_language["python"]["answered"].mean == 0.0
     assert result.by_language["java"]["answered"].mean == 1.0
     assert result.empty_passes == 0
+    assert summarize("r", "t", "m", rows[:1]).empty_passes_sentence == "no sample passed"
 
 
 def test_the_report_shows_answered_in_percent() -> None:
