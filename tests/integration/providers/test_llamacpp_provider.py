@@ -44,7 +44,7 @@ def gguf_file(model_dir: Path) -> Path:
 
 
 def gguf_config(path: Path | str) -> ModelConfig:
-    return ModelConfig(name="tiny-gguf", provider="llamacpp", path=str(path), spec="assay-nano", options={"threads": 2})
+    return ModelConfig(name="tiny-gguf", provider="llamacpp", path=str(path), spec="assay-nano", options={"threads": 1})
 
 
 @pytest.fixture
