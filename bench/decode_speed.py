@@ -1,11 +1,12 @@
-"""How much faster does the ``ctranslate2`` provider decode than ``local`` (transformers), on the same model?
+"""How much faster do the ``ctranslate2`` and ``llamacpp`` providers decode than ``local`` (transformers), on the same model?
 
-Loads ``builtin:assay-nano`` three times in one :class:`~assay.pipeline.engine.Engine` (same process, same
-machine): ``local``, ``ctranslate2`` (default options) and ``ctranslate2`` with ``penalize_prompt: true``
-(the repetition penalty also on prompt tokens, as transformers applies it). Sends the same N completion
+Loads ``builtin:assay-nano`` four times in one :class:`~assay.pipeline.engine.Engine` (same process, same
+machine): ``local``, ``ctranslate2`` (default options), ``ctranslate2`` with ``penalize_prompt: true``
+(the repetition penalty also on prompt tokens, as transformers applies it) and ``llamacpp`` on the model
+exported to an f16 GGUF (llama-cpp-python's default thread count). Sends the same N completion
 requests (FIM prompts from HumanEval-Infilling random-span-light, greedy, ``max_tokens`` fixed, a time
 budget far above any request) through the whole completion pipeline to each, interleaved so load
-changes hit all three alike, after a few warm-up requests. Reports per provider the median and p95
+changes hit all alike, after a few warm-up requests. Reports per provider the median and p95
 latency, completion tokens per second (sum of tokens / sum of latencies), and how many outputs are
 identical to ``local``'s. The first start's conversion time is reported too (a fresh cache). Writes JSON
 to stdout and to ``bench/results/decode_speed.json``.
@@ -30,6 +31,8 @@ from assay.config import ModelConfig, Settings
 from assay.eval.tasks.infilling import HumanEvalInfilling
 from assay.pipeline.engine import Engine
 from assay.pipeline.types import CompletionInput, RequestOverrides
+from assay.providers.local import resolve_model_path
+from assay.train.export import export_gguf
 
 HERE = Path(__file__).resolve().parent
 WARMUP = 5
@@ -37,11 +40,14 @@ WARMUP = 5
 
 def arms(cache: str) -> list[ModelConfig]:
     nano = {"path": "builtin:assay-nano", "device": "cpu"}
+    gguf = Path(cache) / "assay-nano.gguf"
+    export_gguf(resolve_model_path(nano["path"]), gguf, "f16")
     return [
         ModelConfig(name="local", provider="local", **nano),
         ModelConfig(name="ctranslate2", provider="ctranslate2", options={"cache_dir": cache}, **nano),
         ModelConfig(name="ctranslate2-penalize-prompt", provider="ctranslate2",
                     options={"cache_dir": cache, "penalize_prompt": True}, **nano),
+        ModelConfig(name="llamacpp", provider="llamacpp", path=str(gguf)),
     ]
 
 
@@ -93,13 +99,14 @@ def main() -> None:
     args = parser.parse_args()
 
     import ctranslate2
+    import llama_cpp
     import torch
 
     report = {
         "benchmark": "decode_speed",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-                    "ctranslate2": ctranslate2.__version__},
+                    "ctranslate2": ctranslate2.__version__, "llama_cpp_python": llama_cpp.__version__},
         "model": "builtin:assay-nano",
         "prompts": "HumanEval-Infilling random-span-light (FIM, first N problems)",
         "requests": args.requests, "max_tokens": args.max_tokens, "decoding": "greedy",
