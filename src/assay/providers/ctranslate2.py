@@ -23,6 +23,7 @@ Requires the ``fast`` extra (``pip install 'assay[fast]'``); without it, start r
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
@@ -88,13 +89,16 @@ def convert_cached(directory: Path, root: Path, model_name: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".converting-", dir=root))
     try:
-        TransformersConverter(str(directory)).convert(str(scratch / "model"), force=True)
-        os.replace(scratch / "model", target)
-    except OSError as exc:
-        if not (target / "model.bin").is_file():
-            raise ConfigError(f"model '{model_name}': cannot write the converted model to {root}: {first_line(exc)}") from None
-    except Exception as exc:
-        raise ConfigError(f"model '{model_name}': ctranslate2 cannot convert '{directory}': {first_line(exc)}") from None
+        try:
+            TransformersConverter(str(directory)).convert(str(scratch / "model"), force=True)
+        except Exception as exc:
+            raise ConfigError(f"model '{model_name}': ctranslate2 cannot convert '{directory}': {first_line(exc)}") from None
+        try:
+            os.replace(scratch / "model", target)
+        except OSError as exc:
+            if not (target / "model.bin").is_file():
+                raise ConfigError(f"model '{model_name}': cannot write the converted model to {target}: "
+                                  f"{first_line(exc)}") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
@@ -126,8 +130,6 @@ class CTranslate2Provider(LocalProvider):
         self._context: int | None = None
 
     async def start(self) -> None:
-        import asyncio
-
         async with self._start_lock:
             if self.generator is None:
                 await asyncio.to_thread(self._load)

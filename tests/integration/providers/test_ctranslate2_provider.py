@@ -180,3 +180,24 @@ async def test_unconvertible_and_missing_models_are_config_errors(tmp_path: Path
     missing = tmp_path / "absent"
     with pytest.raises(ConfigError, match=f"model directory '{missing}' does not exist"):
         await make("ctranslate2", missing, cache_dir).start()
+
+
+async def test_a_model_ctranslate2_cannot_convert_is_a_config_error_naming_it(tiny_model_dir: Path, tmp_path: Path,
+                                                                               cache_dir: Path) -> None:
+    """Config and tokenizer load, the weights do not: the converter fails, and nothing is left in the cache."""
+    import shutil
+
+    weightless = tmp_path / "weightless"
+    shutil.copytree(tiny_model_dir, weightless)
+    (weightless / "model.safetensors").unlink()
+    before = sorted(p.name for p in cache_dir.iterdir())
+    with pytest.raises(ConfigError, match=f"model 'ctranslate2': ctranslate2 cannot convert '{weightless}'"):
+        await make("ctranslate2", weightless, cache_dir).start()
+    assert sorted(p.name for p in cache_dir.iterdir()) == before
+
+
+async def test_unusable_device_is_a_config_error(talkative_dir: Path, cache_dir: Path) -> None:
+    provider = create_provider(ModelConfig(name="dev", provider="ctranslate2", path=str(talkative_dir),
+                                           device="no-such-device", options={"cache_dir": str(cache_dir)}))
+    with pytest.raises(ConfigError, match="model 'dev': ctranslate2 cannot load it on 'no-such-device' as float32"):
+        await provider.start()
