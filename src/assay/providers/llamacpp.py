@@ -144,6 +144,9 @@ class LlamaCppProvider(Provider):
             raise ConfigError(f"model '{self.name}': llama.cpp cannot load '{file}': {first_line(exc)}") from None
 
     async def close(self) -> None:
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
         with self._lock:
             if self.llm is not None:
                 self.llm.close()

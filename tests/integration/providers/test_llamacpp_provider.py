@@ -8,6 +8,8 @@ Skipped only when ``llama_cpp`` is not importable (CI installs it from the proje
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -152,7 +154,7 @@ async def test_closing_a_stream_early_frees_the_model(gguf: LlamaCppProvider) ->
         break
     started = time.monotonic()
     await stream.aclose()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0
     assert not gguf._lock.locked()
     gen = await gguf.generate(req(max_tokens=2))
     assert gen.usage.completion_tokens == 2
@@ -166,6 +168,24 @@ async def test_chat_prompt_and_too_long_prompt(gguf: LlamaCppProvider) -> None:
     assert gen.usage.prompt_tokens == len(tok.encode("System: Be brief.\n\nUser: Say hi\n\nAssistant:"))
     with pytest.raises(RequestInvalid, match="model 'tiny-gguf' takes at most 1023"):
         await gguf.generate(req(prompt="x = 1\n" * 2000, max_tokens=2))
+
+
+async def test_a_chat_template_in_the_file_renders_chat_as_transformers_does(model_dir: Path) -> None:
+    templated = model_dir.parent / "templated"
+    shutil.copytree(model_dir, templated)
+    tokenizer_config = json.loads((templated / "tokenizer_config.json").read_text())
+    tokenizer_config["chat_template"] = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
+                                         "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    (templated / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
+    export_gguf(str(templated), templated / "chat.gguf", "f32", spec="assay-nano")
+    gguf = create_provider(gguf_config(templated / "chat.gguf"))
+    local = create_provider(ModelConfig(name="t", provider="local", path=str(templated), spec="assay-nano", device="cpu"))
+    request = EngineRequest(params=GenerateParams(max_tokens=8), messages=(ChatMessage("user", "Say hi"),))
+    got, expected = await gguf.generate(request), await local.generate(request)
+    assert got.choices[0].text == expected.choices[0].text
+    assert got.usage == expected.usage
+    tok = gguf.tokenizer()
+    assert tok is not None and got.usage.prompt_tokens == len(tok.encode("<|user|>Say hi\n<|assistant|>"))
 
 
 async def test_special_tokens_come_from_the_gguf_vocabulary(gguf: LlamaCppProvider) -> None:
