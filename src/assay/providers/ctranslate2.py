@@ -2,7 +2,7 @@
 
 Same ``path`` values as ``local`` (a Hugging Face id, a model directory, ``builtin:assay-nano``) and the same
 request handling (prompt tokenization, chat layout, stops, ``max_tokens``, the wall-time budget shared by
-the ``n`` choices, seeds, end-of-text, usage, cancellation between tokens): this class reuses
+the ``n`` choices, end-of-text, usage, cancellation between tokens): this class reuses
 :class:`~assay.providers.local.LocalProvider` and replaces only loading and the decoding of one choice.
 Greedy decoding gives the same token ids as ``local`` (float32) when ``repetition_penalty`` is 1.
 
@@ -15,6 +15,9 @@ Greedy decoding gives the same token ids as ``local`` (float32) when ``repetitio
 * Repetition penalty: ctranslate2 penalizes the tokens it generated, transformers (``local``) also the
   prompt's. ``penalize_prompt: true`` feeds the prompt through the decoding loop one token per step so the
   prompt is penalized too (same ids as ``local``), which is slower for long prompts.
+* Sampling (``temperature > 0``: ``top_p``, no top-k cut, like ``local``) does not repeat by ``seed``:
+  ctranslate2 seeds each worker thread's random generator once, so ``ctranslate2.set_random_seed`` before
+  a request does not reset it.
 * Token healing is not offered (``heal_split`` returns None): ctranslate2 has no hook to constrain the
   first generated tokens to a set of ids.
 
