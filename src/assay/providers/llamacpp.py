@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 GGUF_MAGIC = b"GGUF"
 _ATTR_CONTROL = 1 << 3
 _ATTR_USER_DEFINED = 1 << 4
+"""llama.cpp's ``LLAMA_TOKEN_ATTR_CONTROL`` / ``_USER_DEFINED`` bits (``llama_cpp`` is imported only at load)."""
 
 
 class GgufTokenizer:
