@@ -63,6 +63,8 @@ def register_model(name: str, path: Path, *, config: Path = Path("assay.yaml"), 
                    make_default: bool = False, replace: bool = False) -> dict[str, Any]:
     """Add (or with ``replace``, overwrite) a local model entry in ``config``; returns the entry written.
 
+    A model directory is served by the ``local`` provider (transformers), a GGUF file by ``llamacpp``.
+
     A file without a ``models`` list gets one holding the built-in default first (what was being
     served) and then the new model, unless ``make_default`` puts the new model first.
     """
@@ -71,9 +73,16 @@ def register_model(name: str, path: Path, *, config: Path = Path("assay.yaml"), 
 
     from assay.config import default_models, load_settings
 
-    if not path.is_dir() or not ((path / "config.json").is_file() or (path / "adapter_config.json").is_file()):
-        raise ConfigError(f"{path} is not a model directory (no config.json or adapter_config.json)")
-    entry = CommentedMap(name=name, provider="local", path=str(path.resolve()))
+    if path.is_file():
+        from assay.providers.llamacpp import check_gguf_file
+
+        check_gguf_file(str(path), name)
+        provider = "llamacpp"
+    elif path.is_dir() and ((path / "config.json").is_file() or (path / "adapter_config.json").is_file()):
+        provider = "local"
+    else:
+        raise ConfigError(f"{path} is neither a model directory (config.json or adapter_config.json) nor a GGUF file")
+    entry = CommentedMap(name=name, provider=provider, path=str(path.resolve()))
     if (family := _spec_for(path, spec)) is not None:
         entry["spec"] = family
     yaml = YAML()
@@ -115,13 +124,13 @@ def register_model(name: str, path: Path, *, config: Path = Path("assay.yaml"), 
 
 def register(
     name: Annotated[str, typer.Argument(help="The name clients will use for the model.")],
-    path: Annotated[Path, typer.Option("--path", help="Model directory (merged model or LoRA adapter).")],
+    path: Annotated[Path, typer.Option("--path", help="Model directory (merged model or LoRA adapter), or a .gguf file (served by llama.cpp in-process).")],
     spec: Annotated[str | None, typer.Option(help="Model-spec family (matched from the path when omitted).")] = None,
     config: Annotated[Path, typer.Option("--config", help="The assay.yaml to edit (created when missing).")] = Path("assay.yaml"),
     default: Annotated[bool, typer.Option("--default", help="Put the model first, making it the default.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a model of the same name.")] = False,
 ) -> None:
-    """Add a local model to assay.yaml, keeping the rest of the file as it was."""
+    """Add a local model (a model directory or a GGUF file) to assay.yaml, keeping the rest of the file as it was."""
     try:
         entry = register_model(name, path, config=config, spec=spec, make_default=default, replace=replace)
     except AssayError as exc:

@@ -65,13 +65,29 @@ def test_register_into_a_new_file_keeps_the_builtin_default(tiny_model_dir: Path
 def test_register_refuses_what_is_not_a_model(tmp_path: Path) -> None:
     config = tmp_path / "assay.yaml"
     config.write_text(CONFIG)
-    with pytest.raises(ConfigError, match="not a model directory"):
+    with pytest.raises(ConfigError, match="neither a model directory"):
         register_model("x", tmp_path, config=config)
+    (tmp_path / "notes.gguf").write_text("not a gguf")
+    with pytest.raises(ConfigError, match="is not a GGUF file"):
+        register_model("x", tmp_path / "notes.gguf", config=config)
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "config.json").write_text("{}")
     with pytest.raises(ConfigError, match="unknown model spec"):
         register_model("x", tmp_path / "m", config=config, spec="nope")
     assert config.read_text() == CONFIG
+
+
+def test_register_a_gguf_file_serves_it_with_llamacpp(tmp_path: Path) -> None:
+    """Only the file's magic is read at registration; loading it is the llamacpp provider's job (tested there)."""
+    config = tmp_path / "assay.yaml"
+    config.write_text(CONFIG)
+    gguf_file = tmp_path / "starcoder2-3b-q4.gguf"
+    gguf_file.write_bytes(b"GGUF" + bytes(60))
+    entry = register_model("starcoder-gguf", gguf_file, config=config)
+    assert entry == {"name": "starcoder-gguf", "provider": "llamacpp", "path": str(gguf_file.resolve()),
+                     "spec": "starcoder"}
+    settings = load_settings(config)
+    assert settings.model("starcoder-gguf").provider == "llamacpp"
 
 
 def test_safetensors_export_loads_and_matches(tiny_model_dir: Path, tmp_path: Path) -> None:
