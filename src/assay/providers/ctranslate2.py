@@ -16,8 +16,7 @@ Greedy decoding gives the same token ids as ``local`` (float32) when ``repetitio
   prompt's. ``penalize_prompt: true`` feeds the prompt through the decoding loop one token per step so the
   prompt is penalized too (same ids as ``local``), which is slower for long prompts.
 * Sampling (``temperature > 0``: ``top_p``, no top-k cut, like ``local``) does not repeat by ``seed``:
-  ctranslate2 seeds each worker thread's random generator once, so ``ctranslate2.set_random_seed`` before
-  a request does not reset it.
+  ctranslate2 seeds each worker thread's random generator once and offers no per-request seed.
 * Token healing is not offered (``heal_split`` returns None): ctranslate2 has no hook to constrain the
   first generated tokens to a set of ids.
 
@@ -54,6 +53,8 @@ CACHE_ENV = "ASSAY_CT2_CACHE"
 
 
 class CTranslate2Options(ProviderOptions):
+    """The model entry's ``options:`` (see the module docstring)."""
+
     compute_type: Literal["float32", "int8", "int8_float32", "int16", "float16", "bfloat16", "int8_float16",
                           "int8_bfloat16", "auto"] = "float32"
     threads: int = Field(0, ge=0)
@@ -196,8 +197,6 @@ class CTranslate2Provider(LocalProvider):
     def _generate_one(self, ids: list[int], params: GenerateParams, index: int, stops: tuple[str, ...],
                       deadline: float | None, emit: Any, cancelled: threading.Event,
                       healing: HealingConstraint | None) -> DecodeOutcome:
-        import ctranslate2
-
         assert self.tok is not None and self.generator is not None and healing is None
         limit = self._context
         max_new = params.max_tokens if limit is None else max(1, min(params.max_tokens, limit - len(ids)))
@@ -224,8 +223,6 @@ class CTranslate2Provider(LocalProvider):
         sampling: dict[str, Any] = {"sampling_topk": 1}
         if params.temperature > 0:
             sampling = {"sampling_topk": 0, "sampling_topp": params.top_p, "sampling_temperature": params.temperature}
-            if params.seed is not None:
-                ctranslate2.set_random_seed(params.seed + index)
         self.generator.generate_batch(
             [self.tok.convert_ids_to_tokens(ids)], max_length=skip + max_new, end_token=list(eos) or None,
             repetition_penalty=params.repetition_penalty, include_prompt_in_result=self.options.penalize_prompt,
