@@ -2,8 +2,8 @@
 
 Same ``path`` values as ``local`` (a Hugging Face id, a model directory, ``builtin:assay-nano``) and the same
 request handling (prompt tokenization, chat layout, stops, ``max_tokens``, the wall-time budget shared by
-the ``n`` choices, end-of-text, usage, cancellation between tokens): this class reuses
-:class:`~assay.providers.local.LocalProvider` and replaces only loading and the decoding of one choice.
+the ``n`` choices, end-of-text, usage, cancellation between tokens): both are
+:class:`~assay.providers.local.HFTokenizerProvider` subclasses, this one loading and decoding with ctranslate2.
 Greedy decoding gives the same token ids as ``local`` (float32) when ``repetition_penalty`` is 1.
 
 * Conversion: ``ctranslate2.converters.TransformersConverter`` writes the model to
@@ -25,12 +25,10 @@ Requires the ``fast`` extra (``pip install 'assay[fast]'``); without it, start r
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -38,15 +36,15 @@ from typing import Any, Literal
 from pydantic import Field
 
 from assay.config import ModelConfig
-from assay.errors import ConfigError, RequestInvalid
-from assay.providers.healing import HealingConstraint, HealSplit, Vocabulary
+from assay.errors import ConfigError
+from assay.providers.healing import Vocabulary
 from assay.providers.hf_tokenizer import HFTokenizer, first_line, missing_directory
-from assay.providers.local import LocalProvider, resolve_model_path
-from assay.providers.local_decode import DecodeOutcome
+from assay.providers.inprocess import ChoiceJob, DecodeOutcome
+from assay.providers.local import HFTokenizerProvider, resolve_model_path
 from assay.providers.options import ProviderOptions, parse_options
 from assay.providers.stops import StopScanner
 from assay.specs.schema import ModelSpec
-from assay.types import FinishReason, GenerateParams, TextDelta
+from assay.types import FinishReason
 
 DEFAULT_CACHE = Path("~/.cache/assay/ct2")
 CACHE_ENV = "ASSAY_CT2_CACHE"
@@ -121,22 +119,21 @@ def _local_directory(source: str, model_name: str) -> Path:
                           f"{first_line(exc)}") from None
 
 
-class CTranslate2Provider(LocalProvider):
+class CTranslate2Provider(HFTokenizerProvider):
     """See the module docstring."""
 
     def __init__(self, config: ModelConfig, spec: ModelSpec) -> None:
         super().__init__(config, spec)
         self.options = parse_options(config, CTranslate2Options)
         self.generator: Any = None
+        self.device = "cpu"
         self.model_dir: Path | None = None
         """The converted model's directory, once started."""
         self._eos: list[int] = []
         self._context: int | None = None
 
-    async def start(self) -> None:
-        async with self._start_lock:
-            if self.generator is None:
-                await asyncio.to_thread(self._load)
+    def _is_loaded(self) -> bool:
+        return self.generator is not None
 
     def _load(self) -> None:
         try:
@@ -176,11 +173,8 @@ class CTranslate2Provider(LocalProvider):
         self._context = getattr(hf_config, "max_position_embeddings", None)
         self.tok, self.device, self.model_dir, self.generator = tok, device, converted, generator
 
-    async def close(self) -> None:
+    def _unload(self) -> None:
         self.generator = None
-
-    def heal_split(self, prefix: str) -> HealSplit | None:
-        return None
 
     def _vocabulary(self) -> Vocabulary | None:
         return None
@@ -188,43 +182,37 @@ class CTranslate2Provider(LocalProvider):
     def _eos_ids(self) -> list[int]:
         return self._eos
 
-    def _check_length(self, prompt_len: int, params: GenerateParams) -> None:
-        limit = self._context
-        if limit is not None and prompt_len + 1 > limit:
-            raise RequestInvalid(f"the prompt has {prompt_len} tokens; model '{self.name}' takes at most {limit - 1}",
-                                 field="prompt")
+    def _context_length(self) -> int | None:
+        return self._context
 
-    def _generate_one(self, ids: list[int], params: GenerateParams, index: int, stops: tuple[str, ...],
-                      deadline: float | None, emit: Any, cancelled: threading.Event,
-                      healing: HealingConstraint | None) -> DecodeOutcome:
-        assert self.tok is not None and self.generator is not None and healing is None
-        limit = self._context
-        max_new = params.max_tokens if limit is None else max(1, min(params.max_tokens, limit - len(ids)))
+    def _generate_one(self, job: ChoiceJob) -> DecodeOutcome:
+        assert self.tok is not None and self.generator is not None and job.healing is None
+        params = job.params
         tokenizer = HFTokenizer(self.tok)
-        scanner = StopScanner(stops)
-        eos = set(self._eos)
+        scanner = StopScanner(job.stops)
+        eos = set(job.eos_ids)
         generated: list[int] = []
         state = {"eos": False, "time": False}
-        skip = len(ids) - 1 if self.options.penalize_prompt else 0
+        skip = len(job.ids) - 1 if self.options.penalize_prompt else 0
 
         def on_step(step: Any) -> bool:
             if step.step < skip:
-                return cancelled.is_set()
+                return job.cancelled.is_set()
             if step.token_id in eos:
                 state["eos"] = True
                 return True
             generated.append(step.token_id)
             if delta := scanner.update(tokenizer.decode(generated)):
-                emit(TextDelta(text=delta, index=index))
-            if deadline is not None and time.monotonic() >= deadline and not scanner.stopped:
+                job.emit_text(delta)
+            if job.deadline is not None and time.monotonic() >= job.deadline and not scanner.stopped:
                 state["time"] = True
-            return scanner.stopped or state["time"] or cancelled.is_set()
+            return scanner.stopped or state["time"] or job.cancelled.is_set()
 
         sampling: dict[str, Any] = {"sampling_topk": 1}
         if params.temperature > 0:
             sampling = {"sampling_topk": 0, "sampling_topp": params.top_p, "sampling_temperature": params.temperature}
         self.generator.generate_batch(
-            [self.tok.convert_ids_to_tokens(ids)], max_length=skip + max_new, end_token=list(eos) or None,
+            [self.tok.convert_ids_to_tokens(job.ids)], max_length=skip + job.max_new, end_token=list(eos) or None,
             repetition_penalty=params.repetition_penalty, include_prompt_in_result=self.options.penalize_prompt,
             callback=on_step, **sampling,
         )

@@ -10,22 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from assay.providers.base import TokenCounter
+from assay.providers.inprocess import DecodeOutcome
 from assay.providers.stops import StopScanner
 from assay.types import FinishReason
-
-
-@dataclass(frozen=True)
-class DecodeOutcome:
-    text: str
-    """The choice's whole text (cut before a stop sequence)."""
-    tail: str
-    """Text not yet streamed, to send with the finish reason."""
-    finish_reason: FinishReason
-    completion_tokens: int
 
 
 class ChoiceDecoder:
