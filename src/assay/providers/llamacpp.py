@@ -3,8 +3,8 @@
 ``path`` is a ``.gguf`` file (``assay export MODEL --format gguf`` writes one). The context is the
 spec's ``context_length``, else the file's, and prompts are held to at most the file's training
 context; ``options.threads`` sets llama.cpp's thread count (default: llama-cpp-python's, half the
-CPUs). Decoding runs in a worker thread, one generation at a time per model (a lock), and streams
-text deltas back through an asyncio queue, with the local provider's contract:
+CPUs). Threads, locking, streaming, prompts, stops and healing requests are
+:class:`~assay.providers.inprocess.InProcessProvider`'s, with the local provider's contract:
 
 * greedy when ``temperature == 0``, else sampling with ``temperature`` / ``top_p`` (``seed`` makes it
   repeatable; choice ``i`` of ``n`` uses ``seed + i``); choices are decoded one after the other and
@@ -25,25 +25,20 @@ Raises ``ConfigError`` at start when llama-cpp-python is missing (``pip install 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import random
-import threading
 import time
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assay.config import ModelConfig
-from assay.errors import AssayError, ConfigError, ProviderError, RequestInvalid
-from assay.providers.base import Provider, TokenCounter
-from assay.providers.healing import HealingConstraint, HealSplit, Vocabulary, split_for_healing
+from assay.errors import ConfigError
+from assay.providers.base import TokenCounter
+from assay.providers.healing import HealingConstraint, Vocabulary
 from assay.providers.hf_tokenizer import first_line
-from assay.providers.local import PLAIN_CHAT_STOP, plain_chat_prompt
-from assay.providers.local_decode import DecodeOutcome
+from assay.providers.inprocess import ChoiceJob, DecodeOutcome, InProcessProvider
 from assay.providers.stops import StopScanner
 from assay.specs.schema import ModelSpec
-from assay.types import EngineRequest, FinishReason, GenerateParams, TextDelta, Usage
+from assay.types import ChatMessage, FinishReason
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -114,20 +109,16 @@ def check_gguf_file(path: str | None, model: str) -> Path:
     return file
 
 
-class LlamaCppProvider(Provider):
+class LlamaCppProvider(InProcessProvider):
     """See the module docstring."""
 
     def __init__(self, config: ModelConfig, spec: ModelSpec) -> None:
         super().__init__(config, spec)
         self.llm: Llama | None = None
         self._vocab: Vocabulary | None = None
-        self._lock = threading.Lock()
-        self._start_lock = asyncio.Lock()
 
-    async def start(self) -> None:
-        async with self._start_lock:
-            if self.llm is None:
-                await asyncio.to_thread(self._load)
+    def _is_loaded(self) -> bool:
+        return self.llm is not None
 
     def _load(self) -> None:
         file = check_gguf_file(self.config.path, self.name)
@@ -144,14 +135,10 @@ class LlamaCppProvider(Provider):
         except (ValueError, RuntimeError) as exc:
             raise ConfigError(f"model '{self.name}': llama.cpp cannot load '{file}': {first_line(exc)}") from None
 
-    async def close(self) -> None:
-        await asyncio.to_thread(self._close)
-
-    def _close(self) -> None:
-        with self._lock:
-            if self.llm is not None:
-                self.llm.close()
-            self.llm = None
+    def _unload(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+        self.llm = None
 
     def tokenizer(self) -> TokenCounter | None:
         return GgufTokenizer(self.llm) if self.llm is not None else None
@@ -176,142 +163,76 @@ class LlamaCppProvider(Provider):
             self._vocab = Vocabulary(pieces, added)
         return self._vocab
 
-    def heal_split(self, prefix: str) -> HealSplit | None:
-        if self.llm is None:
+    def _bos_text(self) -> str:
+        """BOS as text when the file asks for it, else empty."""
+        assert self.llm is not None
+        model = self.llm._model
+        return model.token_get_text(self.llm.token_bos()) if model.add_bos_token() else ""
+
+    def _render_chat(self, messages: tuple[ChatMessage, ...]) -> str | None:
+        assert self.llm is not None
+        if not (template := self.llm.metadata.get("tokenizer.chat_template")):
             return None
-        split = split_for_healing(GgufTokenizer(self.llm), prefix)
-        return split if self._vocabulary().spells(split.removed) else None
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    def _prompt_ids(self, request: EngineRequest) -> tuple[list[int], tuple[str, ...]]:
-        llm = self.llm
-        assert llm is not None
-        model = llm._model
-        bos = model.token_get_text(llm.token_bos()) if model.add_bos_token() else ""
-        if request.prompt is not None:
-            text, extra_stops = request.prompt, ()
-        elif template := llm.metadata.get("tokenizer.chat_template"):
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        formatter = Jinja2ChatFormatter(template, eos_token=self._eos_text(), bos_token=self._bos_text())
+        return formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
 
-            eos = model.token_get_text(llm.token_eos())
-            rendered = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)(
-                messages=[{"role": m.role, "content": m.content} for m in request.messages])
-            text, extra_stops = rendered.prompt, ()
-        else:
-            text, extra_stops = plain_chat_prompt(request.messages), (PLAIN_CHAT_STOP,)
-        add_bos = bool(bos) and not text.startswith(bos)
-        return llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True), extra_stops
+    def _encode_prompt(self, text: str, templated: bool) -> list[int]:
+        assert self.llm is not None
+        bos = self._bos_text()
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=bool(bos) and not text.startswith(bos), special=True)
 
-    def _context(self) -> int:
-        """Tokens a sequence may hold: the loaded context, at most what the model was trained on."""
+    def _eos_text(self) -> str:
+        assert self.llm is not None
+        return self.llm._model.token_get_text(self.llm.token_eos())
+
+    def _context_length(self) -> int:
+        """The loaded context, at most what the model was trained on."""
         assert self.llm is not None
         return min(self.llm.n_ctx(), self.llm._model.n_ctx_train() or self.llm.n_ctx())
 
-    def _eos_ids(self) -> set[int]:
+    def _eos_ids(self) -> list[int]:
         assert self.llm is not None
-        return {i for i in (self.llm.token_eos(), self.llm._model.token_eot()) if i >= 0}
+        return [i for i in dict.fromkeys((self.llm.token_eos(), self.llm._model.token_eot())) if i >= 0]
 
-    def _generate_one(self, ids: list[int], params: GenerateParams, index: int, stops: tuple[str, ...],
-                      deadline: float | None, emit: Callable[[TextDelta], None], cancelled: threading.Event,
-                      healing: HealingConstraint | None) -> DecodeOutcome:
+    def _generate_one(self, job: ChoiceJob) -> DecodeOutcome:
         from llama_cpp import LogitsProcessorList
 
         llm = self.llm
         assert llm is not None
-        max_new = max(1, min(params.max_tokens, self._context() - len(ids)))
-        eos = self._eos_ids()
-        text_of = healing.text if healing is not None else GgufTokenizer(llm).decode
+        params = job.params
+        text_of = job.healing.text if job.healing is not None else GgufTokenizer(llm).decode
         processors: list[Any] = []
         if params.repetition_penalty != 1.0:
             processors.append(CtrlPenalty(params.repetition_penalty))
-        if healing is not None:
-            processors.append(HealingMask(healing, len(ids)))
+        if job.healing is not None:
+            processors.append(HealingMask(job.healing, len(job.ids)))
         sampling = params.temperature > 0
         if sampling:
-            llm.set_seed(params.seed + index if params.seed is not None else random.randrange(2**31))
-        scanner = StopScanner(stops)
+            llm.set_seed(params.seed + job.index if params.seed is not None else random.randrange(2**31))
+        scanner = StopScanner(job.stops)
         generated: list[int] = []
         reason = FinishReason.LENGTH
-        tokens = llm.generate(ids, temp=params.temperature, top_p=params.top_p if sampling else 1.0, top_k=0,
+        tokens = llm.generate(job.ids, temp=params.temperature, top_p=params.top_p if sampling else 1.0, top_k=0,
                               min_p=0.0, typical_p=1.0, repeat_penalty=1.0, reset=True,
                               logits_processor=LogitsProcessorList(processors) if processors else None)
         count = 0
         for token in tokens:
             count += 1
-            if token in eos:
+            if token in job.eos_ids:
                 reason = FinishReason.STOP
                 break
             generated.append(token)
             if delta := scanner.update(text_of(generated)):
-                emit(TextDelta(text=delta, index=index))
+                job.emit_text(delta)
             if scanner.stopped:
                 reason = FinishReason.STOP
                 break
-            if count >= max_new or cancelled.is_set():
+            if count >= job.max_new or job.cancelled.is_set():
                 break
-            if deadline is not None and time.monotonic() >= deadline:
+            if job.deadline is not None and time.monotonic() >= job.deadline:
                 reason = FinishReason.TIME
                 break
         tokens.close()
         return DecodeOutcome(scanner.text, scanner.finish(), reason, count)
-
-    def _run(self, request: EngineRequest, emit: Callable[[TextDelta], None], cancelled: threading.Event) -> None:
-        params = request.params
-        with self._lock:
-            llm = self.llm
-            if llm is None:
-                raise ProviderError(f"model '{self.name}' is closed")
-            ids, extra_stops = self._prompt_ids(request)
-            if len(ids) + 1 > (limit := self._context()):
-                raise RequestInvalid(f"the prompt has {len(ids)} tokens; model '{self.name}' takes at most {limit - 1}",
-                                     field="prompt")
-            eos_text = llm._model.token_get_text(llm.token_eos())
-            stops = tuple(params.stop) + extra_stops + ((eos_text,) if eos_text else ())
-            healing = None
-            if request.healed:
-                healing = HealingConstraint(self._vocabulary(), request.healed)
-            usage = Usage(prompt_tokens=len(ids))
-            budget = params.time_budget_s
-            deadline = time.monotonic() + budget if budget is not None else None
-            for index in range(params.n):
-                if cancelled.is_set():
-                    return
-                outcome = self._generate_one(ids, params, index, stops, deadline, emit, cancelled, healing)
-                usage.completion_tokens += outcome.completion_tokens
-                last = index == params.n - 1
-                emit(TextDelta(text=outcome.tail, index=index, finish_reason=outcome.finish_reason,
-                               usage=usage if last else None))
-
-    async def stream(self, request: EngineRequest) -> AsyncIterator[TextDelta]:
-        await self.start()
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[TextDelta | BaseException | None] = asyncio.Queue()
-        cancelled = threading.Event()
-
-        def put(item: TextDelta | BaseException | None) -> None:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-
-        def work() -> None:
-            try:
-                self._run(request, put, cancelled)
-                put(None)
-            except BaseException as exc:  # noqa: BLE001 - handed to the event loop, re-raised there
-                put(exc)
-
-        worker = threading.Thread(target=work, name=f"assay-llamacpp-{self.name}", daemon=True)
-        worker.start()
-        try:
-            while (item := await queue.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise _as_assay_error(item, self.name)
-                if item.text or item.finish_reason is not None:
-                    yield item
-        finally:
-            cancelled.set()
-            worker.join(timeout=5.0)
-
-
-def _as_assay_error(exc: BaseException, name: str) -> AssayError:
-    if isinstance(exc, AssayError):
-        return exc
-    return ProviderError(f"model '{name}' failed while generating: {type(exc).__name__}: {first_line(exc)}"[:300])
