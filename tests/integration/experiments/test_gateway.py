@@ -5,18 +5,17 @@ analyze`` decides from the store, on SQLite and on a real PostgreSQL server."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from assay.config import ExperimentConfig, Settings
 from assay.experiments import assign_arm, open_event_store
 from assay.server.routes.events import USER_HEADER
+from tests.integration.experiments.analyzing import analyze_json, wait_for_exposures
 from tests.support.live_server import live_server
 
 EXPERIMENT = {
@@ -52,17 +51,6 @@ def _code_body(**extra: Any) -> dict[str, Any]:
     return {"current_file": {"file_name": "app.py", "content_above_cursor": "def f():\n    ",
                              "content_below_cursor": ""},
             "context": [{"type": "file", "name": "util.py", "content": "def f():\n    return helper()\n"}], **extra}
-
-
-def _wait_for_exposures(db_url: str, n: int) -> None:
-    store = open_event_store(db_url)
-    try:
-        deadline = time.monotonic() + 10
-        while len(store.exposures("model-ab")) < n:
-            assert time.monotonic() < deadline, f"only {len(store.exposures('model-ab'))} of {n} exposures recorded"
-            time.sleep(0.05)
-    finally:
-        store.close()
 
 
 def test_experiment_end_to_end(db_url: str, tmp_path: Path) -> None:
@@ -112,7 +100,7 @@ def test_experiment_end_to_end(db_url: str, tmp_path: Path) -> None:
 
         bad = client.post("/v1/events", json={"events": [{**events[0], "id": "x", "arm": "nope"}]})
         assert bad.status_code == 422 and "events.0.arm" in bad.text and "control" in bad.text
-        _wait_for_exposures(db_url, 2 * len(USERS) + 1)
+        wait_for_exposures(db_url, {"model-ab": 2 * len(USERS) + 1})
 
     store = open_event_store(db_url)
     try:
@@ -124,18 +112,9 @@ def test_experiment_end_to_end(db_url: str, tmp_path: Path) -> None:
     finally:
         store.close()
 
-    import typer
-
-    from assay.cli.stats import experiment_app
-
-    cli = typer.Typer()
-    cli.add_typer(experiment_app, name="experiment")
     yaml_path = tmp_path / "assay.yaml"
     yaml_path.write_text(yaml.safe_dump(_settings(db_url)))
-    result = CliRunner().invoke(cli, ["experiment", "analyze", "model-ab", "--db", db_url, "--config", str(yaml_path),
-                                                 "--json", "--bootstrap", "200"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = analyze_json("model-ab", "--db", db_url, "--config", str(yaml_path), "--bootstrap", "200")
     assert data["verdict"] in ("ship", "don't ship", "keep running") and data["control"] == "control"
     for arm in data["arms"]:
         posted = [_counts(i, arm["arm"]) for i, u in enumerate(USERS) if expected[u].arm == arm["arm"]]
@@ -167,7 +146,7 @@ def test_openai_completions_carry_the_arm_and_the_sdk_still_parses(tmp_path: Pat
         plain = client.completions.with_raw_response.create(model="a", prompt="def f():\n    ", suffix="")
         assert "X-Assay-Experiments" not in plain.headers
         assert "assay_experiments" not in json.loads(plain.http_response.text)
-        _wait_for_exposures(db_url, 1)
+        wait_for_exposures(db_url, {"model-ab": 1})
 
 
 def test_stopped_experiments_assign_nobody(tmp_path: Path) -> None:
@@ -238,7 +217,7 @@ def test_failed_and_streamed_requests_are_recorded_with_their_arm(tmp_path: Path
             assert streamed.status_code == 200
             assert json.loads(streamed.headers["X-Assay-Experiments"])[0]["arm"] == "control"
             assert "".join(streamed.iter_text())
-        _wait_for_exposures(db_url, 2)
+        wait_for_exposures(db_url, {"model-ab": 2})
     store = open_event_store(db_url)
     try:
         by_user = {x.user_id: x for x in store.exposures("model-ab")}

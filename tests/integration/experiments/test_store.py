@@ -11,6 +11,7 @@ import pytest
 from assay.config import ExperimentConfig
 from assay.experiments import EventStore, Exposure, TelemetryCount, open_event_store, user_table
 from assay.experiments.events import StoredEvent
+from tests.integration.experiments.analyzing import analyze
 
 DAY = 86_400.0
 T0 = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC).timestamp()
@@ -161,18 +162,11 @@ def test_retention_per_arm_and_checkpoint(db_url: str) -> None:
 
 
 def test_analyze_from_the_store_explains_what_is_missing(db_url: str) -> None:
-    import typer
-    from typer.testing import CliRunner
-
-    from assay.cli.stats import experiment_app
-
     store = open_event_store(db_url)
     _fill(store)
     store.close()
-    cli = typer.Typer()
-    cli.add_typer(experiment_app, name="experiment")
-    few = CliRunner().invoke(cli, ["experiment", "analyze", "ctx", "--db", db_url])
+    few = analyze("ctx", "--db", db_url)
     assert few.exit_code == 2 and "arm 'control' needs at least 2 users" in few.output
-    none = CliRunner().invoke(cli, ["experiment", "analyze", "other", "--db", db_url])
+    none = analyze("other", "--db", db_url)
     assert none.exit_code == 2 and "no exposures or events for experiment 'other'" in none.output
     assert "experiments with data: ctx" in none.output

@@ -7,23 +7,20 @@ experiment analyze --json`` reports exact counts and the unattributed events, on
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import typer
 import yaml
-from typer.testing import CliRunner
 
-from assay.cli.stats import experiment_app
 from assay.config import ExperimentConfig
 from assay.errors import RequestInvalid
 from assay.experiments import Exposure, assign_arm, from_store, open_event_store
 from assay.experiments.events import StoredEvent
 from assay.server.routes.events import USER_HEADER
+from tests.integration.experiments.analyzing import analyze, analyze_json, wait_for_exposures
 from tests.support.live_server import live_server
 
 MODEL_AB = {"name": "model-ab", "salt": "salt-1",
@@ -54,26 +51,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-def _wait_for_exposures(db_url: str, n: int) -> None:
-    store = open_event_store(db_url)
-    try:
-        deadline = time.monotonic() + 10
-        while min(len(store.exposures("model-ab")), len(store.exposures("ctx-ab"))) < n:
-            assert time.monotonic() < deadline, "exposures were not recorded"
-            time.sleep(0.05)
-    finally:
-        store.close()
-
-
-def _analyze(name: str, db_url: str, yaml_path: Path) -> dict[str, Any]:
-    cli = typer.Typer()
-    cli.add_typer(experiment_app, name="experiment")
-    result = CliRunner().invoke(cli, ["experiment", "analyze", name, "--db", db_url, "--config", str(yaml_path),
-                                      "--json", "--bootstrap", "50"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
 def test_events_with_only_a_suggestion_id_count_in_each_experiment_it_was_served_in(db_url: str,
                                                                                    tmp_path: Path) -> None:
     model_ab, ctx_ab = ExperimentConfig(**MODEL_AB), ExperimentConfig(**CTX_AB)
@@ -87,7 +64,8 @@ def test_events_with_only_a_suggestion_id_count_in_each_experiment_it_was_served
                 r = client.post("/v2/code/completions", json=BODY, headers={USER_HEADER: user})
                 assert r.status_code == 200, r.text
                 served.setdefault(user, []).append(r.headers["X-Assay-Trace-Id"])
-        _wait_for_exposures(db_url, sum(map(len, served.values())))
+        n = sum(map(len, served.values()))
+        wait_for_exposures(db_url, {"model-ab": n, "ctx-ab": n})
 
         for i, user in enumerate(USERS):
             events: list[dict[str, Any]] = [{"id": f"{s}-shown", "type": "shown", "suggestion_id": s, "timestamp": _now()}
@@ -123,7 +101,7 @@ def test_events_with_only_a_suggestion_id_count_in_each_experiment_it_was_served
     yaml_path.write_text(yaml.safe_dump(settings))
     for name, arm_of, extra in (("model-ab", lambda u: model_arm[u].arm, {"treatment": (2, 1)}),
                                 ("ctx-ab", ctx_arm.get, {})):
-        data = _analyze(name, db_url, yaml_path)
+        data = analyze_json(name, "--db", db_url, "--config", str(yaml_path), "--bootstrap", "50")
         assert data["unattributed_events"] == 3
         by_arm = {a["arm"]: a for a in data["arms"]}
         assert set(by_arm) == {a["name"] for a in (MODEL_AB if name == "model-ab" else CTX_AB)["arms"]}
@@ -186,7 +164,5 @@ def test_analysis_says_so_when_every_event_is_unattributed(tmp_path: Path) -> No
             from_store(store, "ab")
     finally:
         store.close()
-    cli = typer.Typer()
-    cli.add_typer(experiment_app, name="experiment")
-    result = CliRunner().invoke(cli, ["experiment", "analyze", "ab", "--db", db_url, "--json"])
+    result = analyze("ab", "--db", db_url, "--json")
     assert result.exit_code == 2 and "unattributed" in result.output

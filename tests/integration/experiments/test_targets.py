@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from assay.config import ExperimentConfig
-from assay.experiments import assign_arm, open_event_store
+from assay.experiments import Exposure, assign_arm, open_event_store
 from assay.server.routes.events import USER_HEADER
+from tests.integration.experiments.analyzing import analyze, analyze_json, wait_for_exposures
 from tests.support.live_server import live_server
 
 REPLY = {"a": "x = 1", "b": "y = 2"}
@@ -123,30 +123,10 @@ def _events(i: int, experiment: str, arm: str, suggestions: list[str]) -> list[d
     return out
 
 
-def _wait_for_exposures(db_url: str, want: dict[str, int]) -> None:
-    store = open_event_store(db_url)
-    try:
-        deadline = time.monotonic() + 10
-        while any(len(store.exposures(name)) < n for name, n in want.items()):
-            assert time.monotonic() < deadline, {name: len(store.exposures(name)) for name in want}
-            time.sleep(0.05)
-    finally:
-        store.close()
-
-
 def _analyze(tmp_path: Path, db_url: str, name: str, *target: str) -> Any:
-    import typer
-
-    from assay.cli.stats import experiment_app
-
-    cli = typer.Typer()
-    cli.add_typer(experiment_app, name="experiment")
     config = tmp_path / "assay.yaml"
     config.write_text(yaml.safe_dump(_settings(db_url)))
-    result = CliRunner().invoke(cli, ["experiment", "analyze", name, "--db", db_url, "--config", str(config),
-                                      "--json", "--bootstrap", "100", *target])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    return analyze_json(name, "--db", db_url, "--config", str(config), "--bootstrap", "100", *target)
 
 
 def test_generation_and_feature_experiments_end_to_end(tmp_path: Path) -> None:
@@ -172,7 +152,7 @@ def test_generation_and_feature_experiments_end_to_end(tmp_path: Path) -> None:
         posted = client.post("/v1/events", json={"events": events})
         assert posted.status_code == 200, posted.text
         assert posted.json()["recorded"] == len(events)
-        _wait_for_exposures(db_url, {"gen-ab": 5 * len(USERS), "chat-ab": 3 * len(USERS)})
+        wait_for_exposures(db_url, {"gen-ab": 5 * len(USERS), "chat-ab": 3 * len(USERS)})
 
     store = open_event_store(db_url)
     try:
@@ -209,20 +189,12 @@ def test_generation_and_feature_experiments_end_to_end(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("target", "words"), [("code_generation", "unknown target 'code_generation'"),
                                                ("code_completions", "on target 'code_completions'")])
 def test_analyze_names_a_bad_or_empty_target(tmp_path: Path, target: str, words: str) -> None:
-    import typer
-
-    from assay.cli.stats import experiment_app
-
     db_url = f"sqlite:///{tmp_path / 'events.db'}"
     store = open_event_store(db_url)
-    from assay.experiments.events import Exposure
-
     store.add_exposures([Exposure("gen-ab", "control", "dev-0", time.time(), "9f" * 16, 5.0, 1, 1, False, 0.0,
                                   target="code_generations")])
     store.close()
-    cli = typer.Typer()
-    cli.add_typer(experiment_app, name="experiment")
-    result = CliRunner().invoke(cli, ["experiment", "analyze", "gen-ab", "--db", db_url, "--target", target])
+    result = analyze("gen-ab", "--db", db_url, "--target", target)
     assert result.exit_code == 2 and words in result.output, result.output
 
 
@@ -246,7 +218,7 @@ def test_streamed_suggestions_carry_the_arm_and_record_their_tokens(tmp_path: Pa
             assert r.read().decode().endswith(REPLY[_model(chat.arm)])
             assert OPAQUE.fullmatch(r.headers["X-Assay-Trace-Id"])
             assert json.loads(r.headers["X-Assay-Experiments"])[0]["arm"] == chat.arm
-        _wait_for_exposures(db_url, {"gen-ab": 2, "chat-ab": 1})
+        wait_for_exposures(db_url, {"gen-ab": 2, "chat-ab": 1})
     store = open_event_store(db_url)
     try:
         exposures = store.exposures("gen-ab") + store.exposures("chat-ab")
