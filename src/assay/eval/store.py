@@ -19,7 +19,6 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assay.errors import ConfigError, RequestInvalid
-from assay.store.schema import add_missing_columns, create_tables, use_wal
+from assay.store.schema import create_tables, use_wal
 
 DEFAULT_DB = "sqlite:///assay-runs.db"
 
@@ -128,7 +127,7 @@ class RunStore:
             self.engine = create_engine(self.url, connect_args={"check_same_thread": False}
                                         if self.url.startswith("sqlite") else {})
             use_wal(self.engine, busy_timeout_ms=10000, pragmas=["synchronous=NORMAL"])
-            create_tables(self.engine, Base.metadata, upgrade=partial(add_missing_columns, metadata=Base.metadata))
+            create_tables(self.engine, Base.metadata, add_missing=True)
         except (SQLAlchemyError, ModuleNotFoundError) as exc:
             raise ConfigError(f"cannot open run database {self.url}: {exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0]}") from None

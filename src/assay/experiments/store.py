@@ -31,7 +31,7 @@ from assay.errors import ConfigError
 from assay.experiments.assign import COMPLETIONS, FEATURE_PREFIX
 from assay.experiments.events import Exposure, StoredEvent, TelemetryCount
 from assay.store import default_url, open_store
-from assay.store.schema import add_missing_columns, create_tables
+from assay.store.schema import create_tables
 
 INSERT_CHUNK = 500
 USERS_PER_QUERY = 1000
@@ -255,7 +255,7 @@ def open_event_store(url: str | None = None) -> EventStore:
     several processes open a fresh database at once) and adding the columns and indexes an older one lacks."""
     engine = open_store(url).engine
     try:
-        create_tables(engine, _Base.metadata, upgrade=lambda conn: add_missing_columns(conn, _Base.metadata))
+        create_tables(engine, _Base.metadata, add_missing=True)
     except SQLAlchemyError as exc:
         raise ConfigError(f"cannot open the event store {url or default_url()}: {type(exc).__name__}: {exc}") from None
     return EventStore(engine)

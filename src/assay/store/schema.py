@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, MetaData, event, inspect, text
 
@@ -58,25 +58,24 @@ def _switch_to_wal(cursor: sqlite3.Cursor, deadline: float) -> None:
             time.sleep(WAL_RETRY_S)
 
 
-def create_tables(engine: Engine, metadata: MetaData, *,
-                  upgrade: Callable[[Connection], None] | None = None) -> None:
-    """Create ``metadata``'s missing tables and indexes, then run ``upgrade`` (e.g. adding columns an older
-    database lacks) on the same connection, all in one transaction under the schema lock, so concurrent
-    first opens of one database serialise. SQLite and PostgreSQL take a lock; other dialects run unlocked.
-    Raises SQLAlchemy's errors (the caller names the database)."""
+def create_tables(engine: Engine, metadata: MetaData, *, add_missing: bool = False) -> None:
+    """Create ``metadata``'s missing tables and indexes, then with ``add_missing`` the columns and indexes an
+    older database's tables lack (:func:`add_missing_columns`), all in one transaction under the schema lock,
+    so concurrent first opens of one database serialise. SQLite and PostgreSQL take a lock; other dialects run
+    unlocked. Raises SQLAlchemy's errors (the caller names the database)."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         elif engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
         metadata.create_all(conn, checkfirst=True)
-        if upgrade is not None:
-            upgrade(conn)
+        if add_missing:
+            add_missing_columns(conn, metadata)
         conn.commit()
 
 
 def add_missing_columns(conn: Connection, metadata: MetaData) -> None:
-    """An ``upgrade`` for :func:`create_tables`: ``ALTER TABLE ... ADD COLUMN`` for every nullable column of
+    """``ALTER TABLE ... ADD COLUMN`` for every nullable column of
     ``metadata`` an older database's table lacks (old rows get NULL), then ``CREATE INDEX`` for every
     index it lacks."""
     inspector = inspect(conn)
