@@ -38,13 +38,12 @@ from pydantic import Field
 from assay.config import ModelConfig
 from assay.errors import ConfigError
 from assay.providers.healing import Vocabulary
-from assay.providers.hf_tokenizer import HFTokenizer, first_line, missing_directory
-from assay.providers.inprocess import ChoiceJob, DecodeOutcome
-from assay.providers.local import HFTokenizerProvider, resolve_model_path
+from assay.providers.hf_tokenizer import HFTokenizer, first_line
+from assay.providers.inprocess import ChoiceJob, DecodeOutcome, ended_by
+from assay.providers.local import HFTokenizerProvider, merge_eos_ids
 from assay.providers.options import ProviderOptions, parse_options
 from assay.providers.stops import StopScanner
 from assay.specs.schema import ModelSpec
-from assay.types import FinishReason
 
 DEFAULT_CACHE = Path("~/.cache/assay/ct2")
 CACHE_ENV = "ASSAY_CT2_CACHE"
@@ -106,8 +105,8 @@ def convert_cached(directory: Path, root: Path, model_name: str) -> Path:
     return target
 
 
-def _local_directory(source: str, model_name: str) -> Path:
-    where = resolve_model_path(source)
+def _local_directory(where: str, model_name: str) -> Path:
+    """The directory of model ``where`` (a directory, else a Hugging Face id found in the local hub cache)."""
     if Path(where).expanduser().is_dir():
         return Path(where).expanduser()
     from huggingface_hub import snapshot_download
@@ -115,7 +114,7 @@ def _local_directory(source: str, model_name: str) -> Path:
     try:
         return Path(snapshot_download(where))
     except Exception as exc:
-        raise ConfigError(f"model '{model_name}': cannot find '{source}' locally or on the Hugging Face Hub: "
+        raise ConfigError(f"model '{model_name}': cannot find '{where}' locally or on the Hugging Face Hub: "
                           f"{first_line(exc)}") from None
 
 
@@ -143,9 +142,7 @@ class CTranslate2Provider(HFTokenizerProvider):
                               "pip install 'assay[fast]'") from None
         from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
-        if missing_directory(self.source):
-            raise ConfigError(f"model '{self.name}': model directory '{self.source}' does not exist")
-        directory = _local_directory(self.source, self.name)
+        directory = _local_directory(self._resolved_source(), self.name)
         try:
             tok = AutoTokenizer.from_pretrained(directory)
             hf_config = AutoConfig.from_pretrained(directory)
@@ -167,9 +164,7 @@ class CTranslate2Provider(HFTokenizerProvider):
         except Exception as exc:
             raise ConfigError(f"model '{self.name}': ctranslate2 cannot load it on '{device}' as "
                               f"{self.options.compute_type}: {first_line(exc)}") from None
-        found = ([] if eos is None else eos if isinstance(eos, list) else [eos])
-        found += [tok.eos_token_id] if tok.eos_token_id is not None else []
-        self._eos = list(dict.fromkeys(found))
+        self._eos = merge_eos_ids(eos, tok)
         self._context = getattr(hf_config, "max_position_embeddings", None)
         self.tok, self.device, self.model_dir, self.generator = tok, device, converted, generator
 
@@ -216,11 +211,5 @@ class CTranslate2Provider(HFTokenizerProvider):
             repetition_penalty=params.repetition_penalty, include_prompt_in_result=self.options.penalize_prompt,
             callback=on_step, **sampling,
         )
-        tail = scanner.finish()
-        if scanner.stopped or state["eos"]:
-            reason = FinishReason.STOP
-        elif state["time"]:
-            reason = FinishReason.TIME
-        else:
-            reason = FinishReason.LENGTH
-        return DecodeOutcome(scanner.text, tail, reason, len(generated) + state["eos"])
+        reason = ended_by(scanner.stopped or state["eos"], state["time"])
+        return DecodeOutcome(scanner.text, scanner.finish(), reason, len(generated) + state["eos"])

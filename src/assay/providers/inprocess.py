@@ -48,6 +48,13 @@ def plain_chat_prompt(messages: tuple[ChatMessage, ...]) -> str:
     return "\n\n".join(turns) + "\n\nAssistant:"
 
 
+def ended_by(stopped: bool, timed_out: bool) -> FinishReason:
+    """A choice's finish reason: STOP at a stop sequence or end-of-text, else TIME past the deadline, else LENGTH."""
+    if stopped:
+        return FinishReason.STOP
+    return FinishReason.TIME if timed_out else FinishReason.LENGTH
+
+
 @dataclass(frozen=True)
 class DecodeOutcome:
     text: str

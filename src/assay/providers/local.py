@@ -12,13 +12,12 @@ in ``assay/weights/assay-nano``). Threads, locking, streaming, prompts, stops an
 * the prompt is tokenized as given, special tokens parsed as such; BOS is added only when the
   tokenizer's own configuration adds one and the prompt does not already start with it;
 * only complete UTF-8 text is streamed (see :mod:`assay.providers.stops`);
-* token healing (:mod:`assay.providers.healing`): :meth:`LocalProvider.heal_split` cuts a prefix at a
-  token boundary, and a request with ``healed`` text has its first tokens constrained to reproduce it
-  (streamed and returned without it). Tokenizers that are neither byte-level BPE nor SentencePiece
-  with byte fallback do not heal.
+* token healing (:mod:`assay.providers.healing`): a request with ``healed`` text has its first tokens
+  constrained to reproduce it (streamed and returned without it). Tokenizers that are neither byte-level
+  BPE nor SentencePiece with byte fallback do not heal.
 
-Chat requests are rendered with the tokenizer's chat template when it has one, else as the plain
-layout ``System: ...\\n\\nUser: ...\\n\\nAssistant:`` with ``\\nUser:`` as an extra stop sequence.
+Chat requests are rendered with the tokenizer's chat template when it has one, else in the plain layout
+(:func:`~assay.providers.inprocess.plain_chat_prompt`).
 """
 
 from __future__ import annotations
@@ -32,9 +31,7 @@ from assay.errors import ConfigError
 from assay.providers.base import TokenCounter
 from assay.providers.healing import HealingLogitsProcessor, Vocabulary
 from assay.providers.hf_tokenizer import HFTokenizer, first_line, missing_directory
-from assay.providers.inprocess import PLAIN_CHAT_STOP as PLAIN_CHAT_STOP
 from assay.providers.inprocess import ChoiceJob, DecodeOutcome, InProcessProvider
-from assay.providers.inprocess import plain_chat_prompt as plain_chat_prompt
 from assay.providers.local_decode import ChoiceDecoder
 from assay.specs.schema import ModelSpec
 from assay.types import ChatMessage
@@ -54,6 +51,13 @@ def resolve_model_path(path: str) -> str:
     return str(directory)
 
 
+def merge_eos_ids(configured: int | list[int] | None, tok: PreTrainedTokenizerBase) -> list[int]:
+    """The end ids a generation config names, then the tokenizer's end-of-text id, without repeats."""
+    found = [] if configured is None else configured if isinstance(configured, list) else [configured]
+    found += [tok.eos_token_id] if tok.eos_token_id is not None else []
+    return list(dict.fromkeys(found))
+
+
 class HFTokenizerProvider(InProcessProvider):
     """The hooks shared by in-process engines that tokenize with a Hugging Face tokenizer (``self.tok``, set
     by ``_load``): chat template or plain layout, BOS only when the tokenizer adds one and the prompt (not
@@ -68,6 +72,12 @@ class HFTokenizerProvider(InProcessProvider):
     @property
     def source(self) -> str:
         return self.config.path or self.config.upstream_model
+
+    def _resolved_source(self) -> str:
+        """``source`` with ``builtin:`` resolved; ``ConfigError`` when it names a directory that is not there."""
+        if missing_directory(self.source):
+            raise ConfigError(f"model '{self.name}': model directory '{self.source}' does not exist")
+        return resolve_model_path(self.source)
 
     def tokenizer(self) -> TokenCounter | None:
         return HFTokenizer(self.tok) if self.tok is not None else None
@@ -115,9 +125,7 @@ class LocalProvider(HFTokenizerProvider):
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        if missing_directory(self.source):
-            raise ConfigError(f"model '{self.name}': model directory '{self.source}' does not exist")
-        where = resolve_model_path(self.source)
+        where = self._resolved_source()
         wanted = self.config.device
         if wanted == "auto":
             wanted = "cuda" if torch.cuda.is_available() else "cpu"
@@ -141,13 +149,7 @@ class LocalProvider(HFTokenizerProvider):
 
     def _eos_ids(self) -> list[int]:
         assert self.model is not None and self.tok is not None
-        found: list[int] = []
-        configured = self.model.generation_config.eos_token_id
-        if configured is not None:
-            found += configured if isinstance(configured, list) else [configured]
-        if self.tok.eos_token_id is not None:
-            found.append(self.tok.eos_token_id)
-        return list(dict.fromkeys(found))
+        return merge_eos_ids(self.model.generation_config.eos_token_id, self.tok)
 
     def _context_length(self) -> int | None:
         assert self.model is not None

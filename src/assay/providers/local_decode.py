@@ -13,9 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from assay.providers.base import TokenCounter
-from assay.providers.inprocess import DecodeOutcome
+from assay.providers.inprocess import DecodeOutcome, ended_by
 from assay.providers.stops import StopScanner
-from assay.types import FinishReason
 
 
 class ChoiceDecoder:
@@ -59,10 +58,5 @@ class ChoiceDecoder:
         """Settle the choice after ``generate`` returned ``generated`` (the new ids)."""
         tail = self.scanner.update(self.text_of(self._text_ids(generated)))
         tail += self.scanner.finish()
-        if self.scanner.stopped or self.hit_eos:
-            reason = FinishReason.STOP
-        elif self.timed_out:
-            reason = FinishReason.TIME
-        else:
-            reason = FinishReason.LENGTH
+        reason = ended_by(self.scanner.stopped or self.hit_eos, self.timed_out)
         return DecodeOutcome(self.scanner.text, tail, reason, len(generated))

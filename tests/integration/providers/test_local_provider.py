@@ -10,7 +10,8 @@ import pytest
 from assay.config import ModelConfig
 from assay.errors import ConfigError, RequestInvalid
 from assay.providers.checks import check_provider_spec, check_spec_against_tokenizer
-from assay.providers.local import LocalProvider, plain_chat_prompt, resolve_model_path
+from assay.providers.inprocess import plain_chat_prompt
+from assay.providers.local import LocalProvider, resolve_model_path
 from assay.providers.registry import create_provider
 from assay.specs.registry import get_spec
 from assay.types import ChatMessage, EngineRequest, FinishReason, GenerateParams
