@@ -39,7 +39,7 @@ from assay.pipeline.trace import new_trace_id
 from assay.pipeline.types import CompletionInput
 from assay.prompts import default_registry
 from assay.server.deps import TRACE_HEADER
-from assay.types import Usage
+from assay.types import Generation, Usage
 
 router = APIRouter(prefix="/v1", tags=["experiments"])
 
@@ -151,6 +151,12 @@ def note_usage(request: Request, usage: Usage) -> None:
     pending = getattr(request.state, STATE_KEY, None)
     if pending is not None:
         pending.usage = usage
+
+
+def note_stream_usage(request: Request, final: object) -> None:
+    """:func:`note_usage` for a finished stream whose ``final`` result is a chat ``Generation``."""
+    if isinstance(final, Generation):
+        note_usage(request, final.usage)
 
 
 def experiment_tags(request: Request) -> list[dict[str, str | int]]:

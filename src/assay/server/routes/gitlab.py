@@ -52,11 +52,12 @@ from assay.server.routes.events import (
     apply_chat_experiments,
     apply_experiments,
     experiment_tags,
+    note_stream_usage,
     note_telemetry,
     note_usage,
     suggestion_id,
 )
-from assay.types import Choice, Generation, Usage
+from assay.types import Choice, Usage
 
 router = APIRouter(tags=["gitlab"])
 GENERATION_UNIT_PRIMITIVE = "generate_code"
@@ -161,11 +162,6 @@ def _stream_headers(request: Request, inp: CompletionInput | ChatInput) -> dict[
     return {**SSE_HEADERS, **({TRACE_HEADER: trace} if trace else {})}
 
 
-def _note_final_usage(request: Request, primed: calls.Primed) -> None:
-    if isinstance(primed.final, Generation):
-        note_usage(request, primed.final.usage)
-
-
 async def _raw_text(request: Request, inp: CompletionInput | ChatInput) -> StreamingResponse:
     primed = await _text_stream(request, inp)
 
@@ -173,7 +169,7 @@ async def _raw_text(request: Request, inp: CompletionInput | ChatInput) -> Strea
         async for chunk in primed.chunks:
             if chunk.index == 0 and chunk.text:
                 yield chunk.text
-        _note_final_usage(request, primed)
+        note_stream_usage(request, primed.final)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=_stream_headers(request, inp))
 
@@ -242,7 +238,7 @@ async def v4_suggestions(body: ComponentsRequest, request: Request) -> Response:
             if chunk.text:
                 data = {"choices": [{"delta": {"content": chunk.text}, "index": chunk.index}]}
                 yield f"event: content_chunk\ndata: {json.dumps(data)}\n\n"
-        _note_final_usage(request, primed)
+        note_stream_usage(request, primed.final)
         yield "event: stream_end\ndata: null\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream",

@@ -33,7 +33,7 @@ from assay.pipeline.types import RequestOverrides
 from assay.prompts import PromptRegistry, RenderedPrompt, default_registry
 from assay.server import calls
 from assay.server.deps import SSE_HEADERS, budget_of, engine_of, settings_of
-from assay.server.routes.events import feature_arm, note_usage, suggestion_header
+from assay.server.routes.events import feature_arm, note_stream_usage, note_usage, suggestion_header
 from assay.types import Generation
 
 router = APIRouter(tags=["prompts"])
@@ -153,8 +153,7 @@ async def stream_text(request: Request, inp: ChatInput, prefix: str, *, as_421: 
         async for chunk in primed.chunks:
             if chunk.index == 0 and chunk.text:
                 yield chunk.text
-        if isinstance(primed.final, Generation):
-            note_usage(request, primed.final.usage)
+        note_stream_usage(request, primed.final)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={**SSE_HEADERS, **suggestion_header(request)})
 
