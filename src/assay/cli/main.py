@@ -237,13 +237,14 @@ def _print_trace(trace) -> None:
 @models_app.command("list")
 def models_list(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """List the configured models and the spec each one uses."""
+    from assay.providers.registry import model_id
     from assay.specs.registry import spec_for
 
     settings = _settings(config)
     rows = []
     for m in settings.models:
         try:
-            family = spec_for(m.spec, m.path or m.upstream_model).family
+            family = spec_for(m.spec, model_id(m)).family
         except AssayError as exc:
             family = f"error: {exc.message}"
         rows.append({"name": m.name, "provider": m.provider, "source": m.path or m.base_url or m.upstream_model,
