@@ -75,7 +75,7 @@ class ModelDefaults(_Strict):
     stop: list[str] | None = None
     repetition_penalty: float | None = Field(None, ge=1.0, le=2.0)
     token_healing: bool | None = None
-    """Heal FIM prefixes cut mid-token (local models; see ``assay.providers.healing``)."""
+    """Heal FIM prefixes cut mid-token (providers that see tokens: local, llamacpp; see ``assay.providers.healing``)."""
 
 
 class ModelCost(_Strict):
@@ -102,7 +102,7 @@ class ModelConfig(_Strict):
     """Other names clients may use for this model (the embedded model also answers to ``nano``)."""
     provider: Literal["local", "openai", "anthropic", "echo", "llamacpp", "ctranslate2"] = "local"
     path: str | None = None
-    """local: a Hugging Face id, a local directory, or ``builtin:assay-nano``; llamacpp: a ``.gguf`` file."""
+    """local / ctranslate2: a Hugging Face id, a local directory, or ``builtin:assay-nano``; llamacpp: a ``.gguf`` file."""
     base_url: str | None = None
     """openai / anthropic: the server's base URL (for OpenAI-compatible servers, ending in ``/v1``)."""
     model: str | None = None

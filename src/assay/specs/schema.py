@@ -38,7 +38,7 @@ class BudgetDefaults(_Strict):
     context_share: float = Field(0.3, ge=0.0, le=0.9)
     """Share of the prompt budget that context snippets from other files may take."""
     repetition_penalty: float = Field(1.0, ge=1.0, le=2.0)
-    """Decoding penalty on repeated tokens for models that loop without one (local models only)."""
+    """Decoding penalty on repeated tokens for models that loop without one (models decoded in this process: local, ctranslate2, llamacpp)."""
     token_healing: bool = False
     """Heal a FIM prefix cut mid-token (``assay.providers.healing``; providers that see tokens only)."""
     prompt_tokens: int | None = None
