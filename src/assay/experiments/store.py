@@ -34,8 +34,8 @@ from assay.store import default_url, open_store
 from assay.store.schema import create_tables
 
 INSERT_CHUNK = 500
-USERS_PER_QUERY = 1000
-"""Users per ``IN (...)`` list, well under SQLite's limit on bound parameters."""
+IDS_PER_QUERY = 1000
+"""Values (user ids, suggestion ids) per ``IN (...)`` list, well under SQLite's limit on bound parameters."""
 
 
 class _Base(DeclarativeBase):
@@ -92,6 +92,12 @@ class TelemetryRow(_Base):
     requests: Mapped[int] = mapped_column(Integer)
     accepts: Mapped[int] = mapped_column(Integer)
     errors: Mapped[int] = mapped_column(Integer)
+
+
+def _in_chunks(values: Iterable[str]) -> list[list[str]]:
+    """``values``, deduplicated and sorted, in lists of at most :data:`IDS_PER_QUERY`."""
+    wanted = sorted(set(values))
+    return [wanted[i:i + IDS_PER_QUERY] for i in range(0, len(wanted), IDS_PER_QUERY)]
 
 
 def _in_target(target: ColumnElement[str | None], wanted: str) -> ColumnElement[bool]:
@@ -202,24 +208,18 @@ class EventStore:
 
     def exposed_arms(self, suggestion_ids: Iterable[str]) -> dict[str, dict[str, str]]:
         """Suggestion id → {experiment → arm} of the exposures with those ids (ids without one are left out)."""
-        wanted = sorted(set(suggestion_ids))
         out: dict[str, dict[str, str]] = {}
         with Session(self.engine) as session:
-            for i in range(0, len(wanted), USERS_PER_QUERY):
+            for chunk in _in_chunks(suggestion_ids):
                 stmt = (select(ExposureRow.trace_id, ExposureRow.experiment, ExposureRow.arm)
-                        .where(ExposureRow.trace_id.in_(wanted[i:i + USERS_PER_QUERY])).order_by(ExposureRow.seq))
+                        .where(ExposureRow.trace_id.in_(chunk)).order_by(ExposureRow.seq))
                 for trace_id, experiment, arm in session.execute(stmt):
                     out.setdefault(trace_id, {}).setdefault(experiment, arm)
         return out
 
     def _rows(self, stmt: Select, users: Iterable[str] | None) -> list[tuple]:
-        """The rows of ``stmt``, of ``users`` when given (in lists of at most :data:`USERS_PER_QUERY`)."""
-        if users is None:
-            statements = [stmt]
-        else:
-            wanted = sorted(set(users))
-            statements = [stmt.where(EventRow.user_id.in_(wanted[i:i + USERS_PER_QUERY]))
-                          for i in range(0, len(wanted), USERS_PER_QUERY)]
+        """The rows of ``stmt``, of ``users`` when given (one query per :func:`_in_chunks` list)."""
+        statements = [stmt] if users is None else [stmt.where(EventRow.user_id.in_(c)) for c in _in_chunks(users)]
         with Session(self.engine) as session:
             return [tuple(r) for s in statements for r in session.execute(s)]
 

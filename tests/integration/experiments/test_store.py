@@ -74,7 +74,7 @@ def test_events_keep_their_fields_and_filters_work(db_url: str, monkeypatch: pyt
         assert partial == [_ev("p", "partially_accepted", "u1", "s1", T0, accepted_chars=7)]
         assert store.events(since=T0 + 10)[0].retained_chars == 5
         assert [e.id for e in store.events(users=["u2"])] == ["old"]
-        monkeypatch.setattr("assay.experiments.store.USERS_PER_QUERY", 1)
+        monkeypatch.setattr("assay.experiments.store.IDS_PER_QUERY", 1)
         assert [e.id for e in store.events(users=["u2", "u1", "u9"])] == ["old", "p", "r"]
         assert store.experiments() == ["ctx"]
     finally:

@@ -134,7 +134,8 @@ def _event(id: str, suggestion: str, user: str, at: float, experiment: str | Non
                        at=at)
 
 
-def test_the_exposure_decides_even_when_it_is_recorded_after_its_events(db_url: str) -> None:
+def test_the_exposure_decides_even_when_it_is_recorded_after_its_events(db_url: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """An event can reach the store before its suggestion's exposure (written after the response's last byte):
     attribution happens when events are read, and the exposure then overrides what the event named."""
     t0 = time.time()
@@ -149,6 +150,9 @@ def test_the_exposure_decides_even_when_it_is_recorded_after_its_events(db_url: 
         assert store.unattributed(users=["u1", "u2", "u3"], since=t0) == 1
         assert store.unattributed(users=["u1", "u2", "u3"], since=t0 + 2) == 0
         assert store.exposed_arms(["t1", "t3"]) == {"t1": {"ab": "treatment"}}
+        monkeypatch.setattr("assay.experiments.store.IDS_PER_QUERY", 1)
+        assert store.exposed_arms(["t3", "t2", "t1", "t2"]) == {"t1": {"ab": "treatment"}, "t2": {"ab": "treatment"}}
+        assert store.unattributed(users=["u3", "u1", "u2"], since=t0) == 1
     finally:
         store.close()
 
