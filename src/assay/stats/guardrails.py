@@ -179,34 +179,12 @@ def decide_guardrails(raw: list[GuardrailEstimate], *, alpha: float = 0.05) -> l
 def no_data(name: str, margin: float, relative: bool) -> Guardrail:
     """A guardrail that could not be computed: it never blocks a verdict on its own, and says so."""
     nan = float("nan")
-    return Guardrail(
-        name,
-        nan,
-        nan,
-        nan,
-        (nan, nan),
-        margin,
-        relative,
-        p_value=nan,
-        method="none",
-        p_adjusted=nan,
-        status="no data",
-    )
+    return Guardrail(name, nan, nan, nan, (nan, nan), margin, relative, p_value=nan, method="none",
+                     p_adjusted=nan, status="no data")
 
 
 def unbounded_increase(name: str, control: float, treatment: float, margin: float) -> Guardrail:
     """A relative guardrail whose control value is 0 while the treatment's is not: it fails outright."""
     inf = float("inf")
-    return Guardrail(
-        name,
-        control,
-        treatment,
-        inf,
-        (inf, inf),
-        margin,
-        True,
-        p_value=1.0,
-        method="control is 0",
-        p_adjusted=1.0,
-        status="fail",
-    )
+    return Guardrail(name, control, treatment, inf, (inf, inf), margin, True, p_value=1.0, method="control is 0",
+                     p_adjusted=1.0, status="fail")
