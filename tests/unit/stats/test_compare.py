@@ -86,20 +86,8 @@ def test_pairs_use_only_shared_problems_and_pick_tests_by_metric_type() -> None:
 
 def test_json_shape_and_reproducibility() -> None:
     runs = [_run("a", 0.4, seed=1), _run("b", 0.6, seed=2)]
-    first = summary_json(
-        compare_runs(
-            runs,
-            rng=np.random.default_rng(3),
-            settings=CompareSettings(n_bootstrap=300, n_permutations=300, delta=0.1),
-        )
-    )
-    again = summary_json(
-        compare_runs(
-            runs,
-            rng=np.random.default_rng(3),
-            settings=CompareSettings(n_bootstrap=300, n_permutations=300, delta=0.1),
-        )
-    )
+    settings = CompareSettings(n_bootstrap=300, n_permutations=300, delta=0.1)
+    first, again = (summary_json(compare_runs(runs, rng=np.random.default_rng(3), settings=settings)) for _ in range(2))
     assert first == again
     assert first["n"] == 60
     entry = first["metrics"]["passed"]
