@@ -3,7 +3,7 @@
 answers on the same weights; assay-nano exported to GGUF passes GitLab Duo's health check; and
 ``assay models probe`` (a real subprocess) gives the local model's answers.
 
-Skipped only when ``llama_cpp`` is not importable (CI installs it from the project's wheel).
+llama-cpp-python is a test dependency (``pip install --find-links wheels -e ".[test]"``): without it these fail.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from assay.providers.registry import create_provider
 from assay.train.export import export_gguf
 from tests.integration.server.test_duo_health import NANO_CONFIG, health_check, talkative_model
 from tests.support.live_server import LiveServer, live_server
-
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install --find-links wheels llama-cpp-python)")
 
 NANO_DIR = NANO_CONFIG.parent
 

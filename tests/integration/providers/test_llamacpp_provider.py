@@ -2,7 +2,7 @@
 decoding says something) exported with ``assay export``'s GGUF writer, loaded by real llama.cpp
 (llama-cpp-python), compared with the ``local`` provider (transformers) on the same weights.
 
-Skipped only when ``llama_cpp`` is not importable (CI installs it from the project's wheel).
+llama-cpp-python is a test dependency (``pip install --find-links wheels -e ".[test]"``): without it these fail.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from assay.providers.registry import create_provider
 from assay.train.export import export_gguf
 from assay.types import ChatMessage, EngineRequest, FinishReason, GenerateParams, Generation
 from tests.integration.server.test_duo_health import talkative_model
-
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install --find-links wheels llama-cpp-python)")
 
 FIM = "<fim_prefix>def add(a, b):\n    return <fim_suffix>\n\nprint(add(1, 2))\n<fim_middle>"
 PROMPTS = ["def hello_world():\n", "class Greeter:\n    def __init__(self, name):\n", FIM, "import os\nimport"]
