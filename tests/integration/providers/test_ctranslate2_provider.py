@@ -15,10 +15,10 @@ from assay.providers.checks import check_provider_spec
 from assay.providers.ctranslate2 import CTranslate2Provider
 from assay.providers.local import LocalProvider
 from assay.providers.registry import create_provider
-from assay.types import EngineRequest, FinishReason, GenerateParams
+from assay.types import FinishReason
+from tests.integration.providers.inprocess_contract import FIM, assert_stream_equals_generate, req
 from tests.integration.server.test_duo_health import talkative_model
 
-FIM = "<fim_prefix>def add(a, b):\n    return <fim_suffix>\n\nprint(add(1, 2))\n<fim_middle>"
 PROMPTS = (FIM, "def hello", "class Greeter:\n    def __init__(self, name):\n", "<fim_prefix>import os\n<fim_suffix><fim_middle>")
 
 
@@ -48,10 +48,6 @@ def pair(talkative_dir: Path, cache_dir: Path) -> tuple[LocalProvider, CTranslat
     return local, fast
 
 
-def req(prompt: str = FIM, **params: Any) -> EngineRequest:
-    return EngineRequest(params=GenerateParams(**params), prompt=prompt)
-
-
 async def text(provider: Any, prompt: str, **params: Any) -> str:
     return (await provider.generate(req(prompt, **params))).choices[0].text
 
@@ -79,15 +75,7 @@ async def test_penalize_prompt_gives_the_local_providers_text_under_a_repetition
 
 
 async def test_streaming_concatenates_to_non_streaming(pair: tuple[LocalProvider, CTranslate2Provider]) -> None:
-    _, fast = pair
-    for params in ({"max_tokens": 16}, {"max_tokens": 16, "repetition_penalty": 1.3}):
-        whole = await fast.generate(req(**params))
-        deltas = [d async for d in fast.stream(req(**params))]
-        assert "".join(d.text for d in deltas) == whole.choices[0].text
-        assert deltas[-1].finish_reason is whole.choices[0].finish_reason
-        assert deltas[-1].usage is not None and deltas[-1].usage.completion_tokens == whole.usage.completion_tokens
-        assert all(d.finish_reason is None for d in deltas[:-1])
-        assert len(deltas) > 2
+    await assert_stream_equals_generate(pair[1], {"max_tokens": 16}, {"max_tokens": 16, "repetition_penalty": 1.3})
 
 
 async def test_max_tokens_is_respected(pair: tuple[LocalProvider, CTranslate2Provider]) -> None:

@@ -13,7 +13,6 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,9 +24,14 @@ from assay.providers.local import LocalProvider
 from assay.providers.registry import create_provider
 from assay.train.export import export_gguf
 from assay.types import ChatMessage, EngineRequest, FinishReason, GenerateParams, Generation
+from tests.integration.providers.inprocess_contract import (
+    FIM,
+    assert_seeded_choices_repeat,
+    assert_stream_equals_generate,
+    req,
+)
 from tests.integration.server.test_duo_health import talkative_model
 
-FIM = "<fim_prefix>def add(a, b):\n    return <fim_suffix>\n\nprint(add(1, 2))\n<fim_middle>"
 PROMPTS = ["def hello_world():\n", "class Greeter:\n    def __init__(self, name):\n", FIM, "import os\nimport"]
 
 
@@ -76,10 +80,6 @@ def local_answers(model_dir: Path) -> dict[tuple[str, float, str], Generation]:
     return asyncio.run(run())
 
 
-def req(prompt: str = FIM, **params: Any) -> EngineRequest:
-    return EngineRequest(params=GenerateParams(**params), prompt=prompt)
-
-
 async def test_greedy_text_and_usage_equal_the_local_provider(gguf: LlamaCppProvider,
                                                                 local_answers: dict[tuple[str, float, str], Generation]) -> None:
     said = 0
@@ -108,14 +108,8 @@ async def test_token_healing_split_matches_the_local_tokenizer(gguf: LlamaCppPro
 
 
 async def test_streaming_concatenates_to_non_streaming(gguf: LlamaCppProvider) -> None:
-    for params in ({"max_tokens": 16}, {"max_tokens": 16, "temperature": 0.9, "top_p": 0.95, "seed": 7}):
-        whole = await gguf.generate(req(**params))
-        deltas = [d async for d in gguf.stream(req(**params))]
-        assert "".join(d.text for d in deltas) == whole.choices[0].text
-        assert deltas[-1].finish_reason is whole.choices[0].finish_reason
-        assert deltas[-1].usage is not None and deltas[-1].usage.completion_tokens == whole.usage.completion_tokens
-        assert all(d.finish_reason is None for d in deltas[:-1])
-        assert len(deltas) > 1
+    await assert_stream_equals_generate(gguf, {"max_tokens": 16},
+                                        {"max_tokens": 16, "temperature": 0.9, "top_p": 0.95, "seed": 7})
 
 
 async def test_stop_sequence_is_trimmed(gguf: LlamaCppProvider) -> None:
@@ -137,13 +131,7 @@ async def test_max_tokens_and_time_budget(gguf: LlamaCppProvider) -> None:
 
 
 async def test_n_choices_with_seed_are_repeatable(gguf: LlamaCppProvider) -> None:
-    params = {"max_tokens": 12, "temperature": 1.0, "seed": 3, "n": 2}
-    first = await gguf.generate(req(prompt="def ", **params))
-    again = await gguf.generate(req(prompt="def ", **params))
-    assert [c.index for c in first.choices] == [0, 1]
-    assert [c.text for c in first.choices] == [c.text for c in again.choices]
-    assert first.choices[0].text != first.choices[1].text
-    assert 2 <= first.usage.completion_tokens <= 24
+    await assert_seeded_choices_repeat(gguf)
 
 
 async def test_closing_a_stream_early_frees_the_model(gguf: LlamaCppProvider) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,8 +14,12 @@ from assay.providers.local import LocalProvider, resolve_model_path
 from assay.providers.registry import create_provider
 from assay.specs.registry import get_spec
 from assay.types import ChatMessage, EngineRequest, FinishReason, GenerateParams
-
-FIM = "<fim_prefix>def add(a, b):\n    return <fim_suffix>\n\nprint(add(1, 2))\n<fim_middle>"
+from tests.integration.providers.inprocess_contract import (
+    FIM,
+    assert_seeded_choices_repeat,
+    assert_stream_equals_generate,
+    req,
+)
 
 
 @pytest.fixture
@@ -25,10 +28,6 @@ async def local(tiny_model_dir: Path) -> LocalProvider:
     assert isinstance(provider, LocalProvider)
     await provider.start()
     return provider
-
-
-def req(prompt: str = FIM, **params: Any) -> EngineRequest:
-    return EngineRequest(params=GenerateParams(**params), prompt=prompt)
 
 
 async def test_special_tokens_in_prompt_are_single_tokens_and_counted(local: LocalProvider) -> None:
@@ -67,24 +66,12 @@ async def test_stop_sequence_is_trimmed(local: LocalProvider) -> None:
 
 
 async def test_streaming_concatenates_to_non_streaming(local: LocalProvider) -> None:
-    for params in ({"max_tokens": 16}, {"max_tokens": 16, "temperature": 0.9, "top_p": 0.95, "seed": 7}):
-        whole = await local.generate(req(**params))
-        deltas = [d async for d in local.stream(req(**params))]
-        assert "".join(d.text for d in deltas) == whole.choices[0].text
-        assert deltas[-1].finish_reason is whole.choices[0].finish_reason
-        assert deltas[-1].usage is not None and deltas[-1].usage.completion_tokens == whole.usage.completion_tokens
-        assert all(d.finish_reason is None for d in deltas[:-1])
-        assert len(deltas) > 1
+    await assert_stream_equals_generate(local, {"max_tokens": 16},
+                                        {"max_tokens": 16, "temperature": 0.9, "top_p": 0.95, "seed": 7})
 
 
 async def test_n_choices_with_seed_are_repeatable(local: LocalProvider) -> None:
-    params = {"max_tokens": 12, "temperature": 1.0, "seed": 3, "n": 2}
-    first = await local.generate(req(prompt="def ", **params))
-    again = await local.generate(req(prompt="def ", **params))
-    assert [c.index for c in first.choices] == [0, 1]
-    assert [c.text for c in first.choices] == [c.text for c in again.choices]
-    assert first.choices[0].text != first.choices[1].text
-    assert 2 <= first.usage.completion_tokens <= 24
+    await assert_seeded_choices_repeat(local)
 
 
 async def test_closing_a_stream_early_frees_the_model(local: LocalProvider) -> None:
