@@ -198,7 +198,7 @@ class GatewayGenerator(Generator):
         """The model this generator's answers come from, which becomes ``model``: the one given, else the
         gateway's only model on ``GET /v1/models``, else (several configured) the ``model`` field of its
         answer to a one-token ``/v1/completions`` request. Raises ``ProviderError`` when the gateway
-        cannot be asked."""
+        cannot be asked or its answers are not OpenAI-compatible JSON."""
         import httpx
 
         if self.model:
@@ -208,6 +208,9 @@ class GatewayGenerator(Generator):
             self.model = await self._reported_model()
         except httpx.HTTPError as exc:
             raise ProviderError(f"gateway {self.url}: {exc.__class__.__name__}: {exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ProviderError(f"gateway {self.url} named no model: its /v1/models and /v1/completions answers "
+                                "are not OpenAI-compatible JSON (pass --model)") from None
         finally:
             await self.close()
         self.cache_label = f"gateway:{self.url}:{self.api}:{self.model}"
