@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from assay.cli.common import fail
+from assay.cli.common import err_console, fail
 from assay.errors import AssayError
 
 data_app = typer.Typer(name="data", help="Build training corpora from local repositories.", no_args_is_help=True)
@@ -36,14 +36,12 @@ def build(
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest summary as JSON.")] = False,
 ) -> None:
     """Build a deduplicated, decontaminated, license-tagged corpus; a rerun skips repositories already scanned."""
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from assay.train.corpus import BuildOptions, build_corpus
     from assay.train.corpus.dedup import DedupConfig
     from assay.train.corpus.filters import FilterLimits
 
-    err = Console(stderr=True)
     try:
         options = BuildOptions(licenses=licenses, val_fraction=val_fraction,  # type: ignore[arg-type]
                                shard_bytes=int(shard_mb * 1024 * 1024), decontaminate=not no_decontaminate,
@@ -51,7 +49,7 @@ def build(
                                limits=FilterLimits(max_line_length=max_line_length),
                                languages=tuple(language or ()), tokenizer=tokenizer, seed=seed)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True, disable=as_json) as bar:
+                      console=err_console, transient=True, disable=as_json) as bar:
             tasks: dict[str, int] = {}
 
             def hook(repo: str, done: int, total: int) -> None:
@@ -68,7 +66,7 @@ def build(
         typer.echo(json.dumps(summary, indent=2))
         return
     m = result.manifest
-    err.print(f"scanned {len(result.scanned)} repositories, reused {len(result.skipped)}")
+    err_console.print(f"scanned {len(result.scanned)} repositories, reused {len(result.skipped)}")
     typer.echo(f"{m.files} files, {m.bytes} bytes, {m.tokens} tokens ({m.token_count}) in {len(m.shards)} shards → {out}")
     typer.echo("languages: " + ", ".join(f"{k} {v.files}" for k, v in sorted(m.languages.items())))
     typer.echo("licenses: " + ", ".join(f"{k} {v}" for k, v in m.licenses.items()))
@@ -76,5 +74,5 @@ def build(
     typer.echo(f"decontamination: {sum(m.contaminated.values())} files dropped"
                + (f" ({', '.join(f'{k} {v}' for k, v in m.contaminated.items())})" if m.contaminated else ""))
     if m.files == 0:
-        err.print("warning: the corpus is empty: every file was removed (see 'removed'); files without a detected "
+        err_console.print("warning: the corpus is empty: every file was removed (see 'removed'); files without a detected "
                   "permissive license are kept only with --licenses any", soft_wrap=True, highlight=False)

@@ -20,13 +20,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from assay.cli.common import fail, quiet_transformers
+from assay.cli.common import err_console, fail, quiet_transformers
 from assay.errors import AssayError
 
 eval_app = typer.Typer(help="Evaluate models on benchmarks and report stored runs.", no_args_is_help=True,
                        pretty_exceptions_enable=False)
 console = Console()
-err_console = Console(stderr=True)
 
 
 def _parse_ks(text: str) -> tuple[int, ...]:

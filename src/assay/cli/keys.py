@@ -15,13 +15,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from assay.cli.common import fail
+from assay.cli.common import err_console, fail
 from assay.errors import AssayError
 
 keys_app = typer.Typer(help="Create, list and revoke API keys for the gateway.", no_args_is_help=True,
                        pretty_exceptions_enable=False)
 console = Console()
-err_console = Console(stderr=True)
 
 KNOWN_SCOPES = ("complete_code", "generate_code", "chat", "events", "admin")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800, "y": 31_536_000}

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from assay.cli.common import fail, quiet_transformers
+from assay.cli.common import err_console, fail, quiet_transformers
 from assay.cli.train import PrecisionOpt
 from assay.errors import AssayError
 
@@ -34,7 +34,6 @@ def lora_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """LoRA-tune a causal LM on your code; the output loads with transformers and `assay serve`."""
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from assay.providers.hf_tokenizer import missing_directory
@@ -42,14 +41,13 @@ def lora_command(
 
     if missing_directory(base):
         raise fail(f"base model directory {base} does not exist")
-    err = Console(stderr=True)
     try:
         options = LoraOptions(base=base, data=data, out=out, spec=spec, fim_rate=fim_rate, rank=rank, alpha=alpha,
                               dropout=dropout, target_modules=tuple(target or ()), steps=steps,
                               batch_size=batch_size, seq_len=seq_len, lr=lr, merge=merge, seed=seed, device=device,
                               precision=precision)
         with Progress(TextColumn("lora"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-                      TimeRemainingColumn(), console=err, transient=True, disable=as_json) as bar, quiet_transformers():
+                      TimeRemainingColumn(), console=err_console, transient=True, disable=as_json) as bar, quiet_transformers():
             task = bar.add_task("lora", total=steps, loss="-")
             result = train_lora(options, on_step=lambda step, loss: bar.update(task, completed=step,
                                                                                loss=f"{loss:.3f}"))

@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 
 from assay import __version__
-from assay.cli.common import fail
+from assay.cli.common import err_console, fail
 from assay.errors import AssayError
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ models_app = typer.Typer(help="List, probe and register models.", no_args_is_hel
 app.add_typer(models_app, name="models")
 
 console = Console()
-err_console = Console(stderr=True)
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="assay.yaml to read (default: $ASSAY_CONFIG or ./assay.yaml).")
