@@ -26,7 +26,7 @@ The request's target is recorded with its exposures, under that id.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 
@@ -38,6 +38,7 @@ from assay.pipeline.engine import ChatInput
 from assay.pipeline.trace import new_trace_id
 from assay.pipeline.types import CompletionInput
 from assay.prompts import default_registry
+from assay.server.calls import with_trace_id
 from assay.server.deps import TRACE_HEADER
 from assay.types import Generation, Usage
 
@@ -86,7 +87,7 @@ def apply_experiments(request: Request, inp: CompletionInput, body_user: str | N
     runtime = runtime_of(request)
     if not runtime.settings.experiments:
         return inp
-    inp = replace(inp, trace_id=inp.trace_id or new_trace_id())
+    inp = with_trace_id(inp)
     inp, assignments = runtime.assign(inp, user_of(request, body_user), target)
     _keep(request, assignments, inp.trace_id or "", target)
     return inp
