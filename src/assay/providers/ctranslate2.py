@@ -106,7 +106,7 @@ def convert_cached(directory: Path, root: Path, model_name: str) -> Path:
 
 
 def _local_directory(where: str, model_name: str) -> Path:
-    """The directory of model ``where`` (a directory, else a Hugging Face id found in the local hub cache)."""
+    """The directory of model ``where``: itself when it is one, else the Hugging Face id's snapshot (hub cache or download)."""
     if Path(where).expanduser().is_dir():
         return Path(where).expanduser()
     from huggingface_hub import snapshot_download
