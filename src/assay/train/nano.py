@@ -38,7 +38,7 @@ class NanoConfig:
 
     out_dir: str = "runs/nano"
     weights_dir: str = str(PACKAGE_WEIGHTS)
-    benchmarks: str = "../shared/data"
+    benchmarks: str = str(Path(__file__).resolve().parents[1] / "eval" / "data")
     """Evaluation sets to decontaminate against (HumanEval, HumanEval-X, MBPP JSONL files)."""
     vocab_size: int = 8192
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -30,9 +30,10 @@ from assay.eval.sandbox import (
     isolation_available,
     run_python,
 )
+from assay.eval.tasks.base import DATA_DIR
 
 PROGRAMS = Path(__file__).parent / "programs"
-HUMANEVAL_DATA = Path(__file__).resolve().parents[5] / "shared" / "data" / "humaneval"
+HUMANEVAL_DATA = DATA_DIR / "humaneval"
 LIMITS = Limits(wall_s=2.0, cpu_s=1.0, memory_mb=256, max_processes=32, max_output_bytes=64_000,
                 max_file_bytes=1 << 20, max_disk_bytes=8 << 20)
 SECRET_NAME, SECRET = "REDTEAM_API_TOKEN", "sk-redteam-7f3a9c1e5b"
