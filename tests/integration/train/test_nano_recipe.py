@@ -13,6 +13,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from assay.errors import ConfigError
@@ -20,6 +21,7 @@ from assay.train.model import ModelConfig
 from assay.train.nano import PUBLISHED_FILES, NanoConfig, build_tokenizer, publish, read_manifest
 from assay.train.nano_corpus import CorpusSource, debian_license, gather_corpus
 from assay.train.pretrain import pretrain
+from tests.support.live_server import live_server
 
 HUMANEVAL_PROMPT = (
     "def has_close_elements(numbers: List[float], threshold: float) -> bool:\n"
@@ -76,6 +78,8 @@ def test_debian_copyright_license_is_read(tmp_path: Path) -> None:
 
 
 def test_publish_writes_weights_tokenizer_and_model_card(tmp_path: Path) -> None:
+    """The recipe's stages on a toy corpus and model publish a folder that transformers loads and a real
+    gateway serves (what ``assay train nano`` hands ``assay serve``)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     report = gather_corpus(tmp_path / "run" / "corpus" / "train.jsonl", sources=[_source(tmp_path)],
@@ -110,6 +114,12 @@ def test_publish_writes_weights_tokenizer_and_model_card(tmp_path: Path) -> None
     model = AutoModelForCausalLM.from_pretrained(dest)
     assert AutoTokenizer.from_pretrained(dest).convert_tokens_to_ids("<fim_middle>") == 3
     assert model.config.num_hidden_layers == 2
+
+    with live_server({"models": [{"name": "fresh-nano", "provider": "local", "path": str(dest), "device": "cpu"}]}) as srv:
+        r = httpx.post(f"{srv.url}/v1/completions", timeout=30,
+                       json={"model": "fresh-nano", "prompt": "def add(a, b):\n", "max_tokens": 8, "temperature": 0})
+    assert r.status_code == 200, r.text
+    assert r.json()["model"] == "fresh-nano" and r.json()["usage"]["completion_tokens"] >= 1
 
 
 def test_nano_cli_evaluates_the_published_weights_for_the_card(tmp_path: Path) -> None:
