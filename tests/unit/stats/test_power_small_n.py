@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from assay.stats.compare import CompareSettings, compare_runs, smallest_holm_p, summary_json
+from assay.stats.compare import CompareSettings, compare_runs, summary_json
 from assay.stats.paired import mcnemar_exact, sign_flip_test
 from assay.stats.power import (
     fewest_pairs_for,
@@ -21,6 +21,7 @@ from assay.stats.power import (
 )
 from assay.stats.report import build_sections
 from assay.stats.scores import from_records
+from assay.stats.verdict import smallest_holm_p
 
 Z_SUM_05_08 = 2.8016
 
