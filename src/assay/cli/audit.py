@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from assay.cli.common import err_console
-from assay.cli.keys import ConfigOpt, DbOpt, JsonOpt, console, open_cli_store, parse_duration
+from assay.cli.common import JsonOpt, err_console
+from assay.cli.keys import ConfigOpt, DbOpt, console, open_cli_store, parse_duration
 
 
 def audit_command(

@@ -1,4 +1,5 @@
-"""What every ``assay`` command shares: the one way a command fails, and quiet transformers.
+"""What every ``assay`` command shares: the one way a command fails, the option types several commands
+take, and quiet transformers.
 
 Exit codes of every command:
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +25,15 @@ err_console = Console(stderr=True)
 
 USAGE_ERROR = 2
 """Exit code of a usage, configuration or input error."""
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="assay.yaml to read (default: $ASSAY_CONFIG or ./assay.yaml).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+RunDbOpt = Annotated[
+    str | None, typer.Option("--db", help="SQLAlchemy URL or SQLite file (default $ASSAY_DB or ./assay-runs.db).")
+]
+"""The run database of ``assay eval`` and the commands that read its runs."""
 
 
 def fail(message: str) -> typer.Exit:

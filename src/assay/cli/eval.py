@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from assay.cli.common import err_console, fail, quiet_transformers
+from assay.cli.common import ConfigOpt, JsonOpt, RunDbOpt, err_console, fail, quiet_transformers
 from assay.errors import AssayError
 
 eval_app = typer.Typer(help="Evaluate models on benchmarks and report stored runs.", no_args_is_help=True,
@@ -89,9 +89,9 @@ def eval_command(
     data: Annotated[str | None, typer.Option("--data", help="Task data file (or repository for repo-fim).")] = None,
     option: Annotated[list[str] | None, typer.Option("--option", "-O", help="Task option KEY=VALUE (repeatable).")] = None,
     run_id: Annotated[str | None, typer.Option("--run-id", help="Default: derived from the settings, so reruns resume.")] = None,
-    db: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL or SQLite file (default $ASSAY_DB or ./assay-runs.db).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="assay.yaml to read.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    db: RunDbOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
     list_tasks: Annotated[bool, typer.Option("--list", help="List the tasks and exit.")] = False,
 ) -> None:
     """Evaluate a model (in-process pipeline, a running gateway, or a samples file) on a benchmark task."""
@@ -176,10 +176,10 @@ def _run(task_name, model, via_gateway, gateway_api, samples, reference, n, ks, 
 
 def report_command(
     runs: Annotated[list[str], typer.Argument(help="Run id(s) printed by assay eval.")],
-    db: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL or SQLite file (default $ASSAY_DB or ./assay-runs.db).")] = None,
+    db: RunDbOpt = None,
     html: Annotated[Path | None, typer.Option("--html", help="HTML file to write (default assay-report-<run>.html; one run).")] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Only print the table.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Print a stored run's scores (± 95 % CI) and write a self-contained HTML report."""
     from assay.eval.report import load_report, print_table, write_html

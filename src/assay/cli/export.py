@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from assay.cli.common import fail, quiet_transformers
+from assay.cli.common import JsonOpt, fail, quiet_transformers
 from assay.errors import AssayError, ConfigError
 
 
@@ -23,7 +23,7 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file (gguf) or folder (safetensors).")],
     dtype: Annotated[str | None, typer.Option(help="gguf: f32 or f16 (default); safetensors: float32 (default), float16, bfloat16.")] = None,
     spec: Annotated[str | None, typer.Option(help="Model-spec family for GGUF FIM token ids (matched from MODEL when omitted).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Export a model as one GGUF file (for llama.cpp) or as a safetensors model folder."""
     from assay.providers.hf_tokenizer import missing_directory

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from assay.cli.common import err_console, fail
+from assay.cli.common import JsonOpt, err_console, fail
 from assay.errors import AssayError
 
 keys_app = typer.Typer(help="Create, list and revoke API keys for the gateway.", no_args_is_help=True,
@@ -27,7 +27,6 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800, "y": 31_536_000
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="assay.yaml naming database.url.")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store (overrides database.url).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def parse_duration(text: str) -> float:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from assay.cli.common import err_console, fail, quiet_transformers
+from assay.cli.common import JsonOpt, err_console, fail, quiet_transformers
 from assay.cli.train import PrecisionOpt
 from assay.errors import AssayError
 
@@ -31,7 +31,7 @@ def lora_command(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: PrecisionOpt = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """LoRA-tune a causal LM on your code; the output loads with transformers and `assay serve`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

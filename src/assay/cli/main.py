@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 
 from assay import __version__
-from assay.cli.common import err_console, fail
+from assay.cli.common import ConfigOpt, JsonOpt, err_console, fail
 from assay.errors import AssayError
 
 if TYPE_CHECKING:
@@ -39,10 +39,6 @@ app.add_typer(models_app, name="models")
 
 console = Console()
 
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="assay.yaml to read (default: $ASSAY_CONFIG or ./assay.yaml).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 R = TypeVar("R")
 
 

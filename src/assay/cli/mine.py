@@ -17,12 +17,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from assay.cli.common import fail
+from assay.cli.common import JsonOpt, RunDbOpt, fail
 from assay.errors import AssayError
 
 console = Console()
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 
 
 def _finish(report, out: Path, as_json: bool, what: str) -> None:  # noqa: ANN001
@@ -89,7 +88,7 @@ def mine_ci_logs_command(
 
 def judge_agreement_command(
     run: Annotated[str, typer.Argument(help="Run id of a feature:<id> evaluation with -O judge=MODEL.")],
-    db: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL or SQLite file (default $ASSAY_DB or ./assay-runs.db).")] = None,
+    db: RunDbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Spearman correlation between the LLM judge and each reference metric over a run's samples."""

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from assay.cli.common import fail
+from assay.cli.common import JsonOpt, fail
 from assay.errors import AssayError
 
 prompts_app = typer.Typer(help="List, show and render the versioned feature prompts.", no_args_is_help=True,
@@ -24,7 +24,6 @@ console = Console()
 DirOpt = Annotated[Path | None, typer.Option("--dir", help="Prompt definitions folder (default: the shipped prompts).")]
 FamilyOpt = Annotated[str | None, typer.Option("--family", "-f", help="Model family (base, small, ...).")]
 VersionOpt = Annotated[str, typer.Option("--version", "-v", help="Semver constraint, e.g. ^1.0.0, ~1.2, 1.0.0.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def _registry(folder: Path | None):  # noqa: ANN202

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assay.cli.common import fail
+from assay.cli.common import JsonOpt, fail
 from assay.errors import AssayError
 
 if TYPE_CHECKING:
@@ -76,7 +76,6 @@ Alpha = Annotated[float, typer.Option(help="Significance level.")]
 ReportStem = Annotated[
     Path | None, typer.Option(help="Write a decision report: <REPORT>.md and <REPORT>.html.")
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def compare_command(
@@ -107,7 +106,7 @@ def compare_command(
         Path | None, typer.Option(help="Write the Pareto frontier figure here (.png or .svg).")
     ] = None,
     report: ReportStem = None,
-    as_json: AsJson = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Compare runs on the problems they share: paired differences, tests, power, verdicts, Pareto frontier."""
     import numpy as np
@@ -247,7 +246,7 @@ def analyze(
         str | None, typer.Option(help="Evaluation task that scores offline samples files.")
     ] = None,
     runs_db: Annotated[str | None, typer.Option(help="Run database URL for offline run ids.")] = None,
-    as_json: AsJson = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Decide an experiment: acceptance lift (delta method, CUPED, always-valid CI), SRM, guardrails, verdict."""
     import numpy as np

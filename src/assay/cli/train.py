@@ -8,16 +8,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from assay.cli.common import fail, quiet_transformers
+from assay.cli.common import JsonOpt, err_console, fail, quiet_transformers
 from assay.errors import AssayError
 
 train_app = typer.Typer(name="train", help="Train tokenizers and small code models from scratch.",
                         no_args_is_help=True)
-_err = Console(stderr=True, soft_wrap=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (progress stays on stderr).")]
 PrecisionOpt = Annotated[str, typer.Option(help="'auto' (bf16 autocast on a bf16-capable GPU, else fp32), 'fp32', "
                                                 "or 'bf16' (autocast on any device; weights stay fp32).")]
 
@@ -160,7 +157,8 @@ def nano(
                 dest, samples = publish(config, read_manifest(out))
                 summary: dict[str, Any] = {"weights_dir": str(dest), "samples": samples}
             else:
-                result = run_nano(config, on_stage=None if as_json else lambda msg: _err.print(f"[bold]{msg}[/]"))
+                on_stage = None if as_json else lambda msg: err_console.print(f"[bold]{msg}[/]", soft_wrap=True)
+                result = run_nano(config, on_stage=on_stage)
                 summary = {"weights_dir": str(result.weights_dir), "corpus_files": result.corpus.files,
                            "corpus_bytes": result.corpus.bytes, "pretrain": asdict(result.pretrain),
                            "samples": result.samples}
@@ -210,7 +208,7 @@ def _evaluate_nano(weights: Path, out: Path, *, limit: int | None) -> tuple[list
     scores: dict[str, Any] = {}
     try:
         for name in NANO_EVAL_TASKS:
-            _err.print(f"[bold]evaluating assay-nano on {name}[/]")
+            err_console.print(f"[bold]evaluating assay-nano on {name}[/]", soft_wrap=True)
             result = asyncio.run(run_eval(get_task(name), PipelineGenerator(settings), store,
                                           options=EvalOptions(limit=limit, ks=(1,), workers=2)))
             scores[name] = result.as_dict()
