@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from assay.cli.common import JsonOpt, err_console, fail, quiet_transformers
-from assay.cli.train import PrecisionOpt
+from assay.cli.train import DeviceOpt, PrecisionOpt
 from assay.errors import AssayError
 
 
@@ -28,7 +28,7 @@ def lora_command(
     dropout: Annotated[float, typer.Option(help="LoRA dropout.")] = 0.05,
     target: Annotated[list[str] | None, typer.Option("--target", help="Module names to adapt (repeatable).")] = None,
     fim_rate: Annotated[float, typer.Option(help="Share of documents turned into FIM examples.")] = 0.5,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: DeviceOpt = "auto",
     precision: PrecisionOpt = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     as_json: JsonOpt = False,

@@ -15,6 +15,7 @@ from assay.errors import AssayError
 train_app = typer.Typer(name="train", help="Train tokenizers and small code models from scratch.",
                         no_args_is_help=True)
 
+DeviceOpt = Annotated[str, typer.Option(help="'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N'.")]
 PrecisionOpt = Annotated[str, typer.Option(help="'auto' (bf16 autocast on a bf16-capable GPU, else fp32), 'fp32', "
                                                 "or 'bf16' (autocast on any device; weights stay fp32).")]
 
@@ -77,7 +78,7 @@ def pretrain_cmd(
     eval_every: Annotated[int, typer.Option(help="Steps between validation runs.")] = 50,
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 50,
     seed: Annotated[int, typer.Option(help="Seed of initialisation, data order and FIM.")] = 1337,
-    device: Annotated[str, typer.Option(help="'auto' (CUDA when available), 'cpu' or 'cuda'.")] = "auto",
+    device: DeviceOpt = "auto",
     precision: PrecisionOpt = "auto",
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")] = None,
     max_minutes: Annotated[float | None, typer.Option(help="Stop (checkpointed) after this many minutes.")] = None,
@@ -129,7 +130,7 @@ def nano(
                                                          "ones shipped in assay/eval/data).")] = None,
     steps: Annotated[int | None, typer.Option(min=1, help="Override the recipe's optimizer steps (each phase).")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (the recipe uses 1).")] = 1,
-    device: Annotated[str, typer.Option(help="'auto', 'cpu' or 'cuda'.")] = "auto",
+    device: DeviceOpt = "auto",
     precision: PrecisionOpt = "auto",
     max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget of each pretraining phase "
                                                            "(default: the recipe's, 28 and 32).")] = None,
