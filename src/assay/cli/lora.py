@@ -58,11 +58,12 @@ def lora_command(
                "fim": result.fim, "steps": len(result.losses), "first_loss": first, "last_loss": last,
                "val_loss_before": result.val_loss_before, "val_loss_after": result.val_loss_after,
                "trainable_parameters": result.trainable_parameters, "train_tokens": result.train_tokens,
-               "device": result.device, "precision": result.precision}
+               "device": result.device, "precision": result.precision,
+               "precision_reason": result.precision_reason}
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    typer.echo(f"loss {first:.3f} → {last:.3f} over {len(result.losses)} steps on {result.device} ({result.precision})"
+    typer.echo(f"loss {first:.3f} → {last:.3f} over {len(result.losses)} steps on {result.device} in {result.precision} ({result.precision_reason})"
                f" ({'FIM' if result.fim else 'plain causal LM'} data, {result.trainable_parameters} trainable parameters)")
     if result.val_loss_before is not None:
         typer.echo(f"validation loss {result.val_loss_before:.3f} → {result.val_loss_after:.3f}")

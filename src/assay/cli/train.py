@@ -16,8 +16,9 @@ train_app = typer.Typer(name="train", help="Train tokenizers and small code mode
                         no_args_is_help=True)
 
 DeviceOpt = Annotated[str, typer.Option(help="'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N'.")]
-PrecisionOpt = Annotated[str, typer.Option(help="'auto' (bf16 autocast on a bf16-capable GPU, else fp32), 'fp32', "
-                                                "or 'bf16' (autocast on any device; weights stay fp32).")]
+PrecisionOpt = Annotated[str, typer.Option(help="'auto' (bf16 autocast on a bf16-capable GPU for models of 50M "
+                                                "parameters or more, where it is faster; else fp32), 'fp32', or 'bf16' "
+                                                "(autocast on any device; weights stay fp32).")]
 
 
 @train_app.callback()
@@ -110,7 +111,7 @@ def pretrain_cmd(
     resumed = f" (resumed at step {result.resumed_from_step})" if result.resumed_from_step is not None else ""
     val = "none" if result.val_loss is None else f"{result.val_loss:.4f}"
     typer.echo(f"trained {result.steps} steps{resumed}, {result.tokens_seen:,} tokens, {result.parameters:,} "
-               f"parameters on {result.device} ({result.precision}); val loss {val} -> {result.model_dir}")
+               f"parameters on {result.device} in {result.precision} ({result.precision_reason}); val loss {val} -> {result.model_dir}")
 
 
 def packaged_benchmarks() -> Path:

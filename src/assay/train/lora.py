@@ -87,6 +87,8 @@ class LoraResult:
     val_loss_after: float | None = None
     device: str = "cpu"
     precision: str = "fp32"
+    precision_reason: str = ""
+    """Why that precision (``auto``'s rule, or the option that forced it)."""
 
 
 StepHook = Callable[[int, float], None]
@@ -151,6 +153,21 @@ def _load_base(base: str, dtype: str) -> Any:
         raise ConfigError(f"cannot load base model '{base}': {str(exc).splitlines()[0]}") from None
 
 
+def _base_parameters(base: str) -> int | None:
+    """The base model's parameter count, from its config built on the meta device (nothing loaded); None when the
+    config cannot be read (``_load_base`` then reports why)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    try:
+        config = AutoConfig.from_pretrained(base)
+        with torch.device("meta"):
+            model = AutoModelForCausalLM.from_config(config)
+    except (OSError, ValueError):
+        return None
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
 def _load_tokenizer(base: str) -> Any:
     from transformers import AutoTokenizer
 
@@ -213,7 +230,7 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
         raise ConfigError(f"training data {options.data} does not exist")
     torch.manual_seed(options.seed)
     rng = random.Random(options.seed)
-    placement = resolve_placement(options.device, options.precision)
+    placement = resolve_placement(options.device, options.precision, parameters=_base_parameters(options.base))
     device = placement.device
     tokenizer = _load_tokenizer(options.base)
     model = _load_base(options.base, "bfloat16" if placement.precision == "bf16" else "float32").to(device)
@@ -275,7 +292,8 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
     result = LoraResult(out=out, adapter_dir=adapter_dir, merged=options.merge, losses=tuple(losses),
                         fim=fim_tokens is not None, trainable_parameters=trainable,
                         train_tokens=len(train) * options.seq_len, val_loss_before=val_before,
-                        val_loss_after=val_after, device=device, precision=placement.precision)
+                        val_loss_after=val_after, device=device, precision=placement.precision,
+                        precision_reason=placement.reason)
     info = asdict(result) | {"options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}}
     info["out"], info["adapter_dir"] = str(out), str(adapter_dir)
     info["spec"] = options.spec or (s.family if (s := match_spec(options.base)) else None)

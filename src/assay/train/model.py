@@ -69,6 +69,14 @@ def build_model(config: ModelConfig, *, eos_token_id: int, pad_token_id: int | N
     return LlamaForCausalLM(config.llama_config(eos_token_id=eos_token_id, pad_token_id=pad_token_id))
 
 
+def planned_parameters(config: ModelConfig) -> int:
+    """The parameter count ``build_model(config)`` will have, from a model built on the meta device (no memory)."""
+    import torch
+
+    with torch.device("meta"):
+        return count_parameters(build_model(config, eos_token_id=0))
+
+
 def count_parameters(model: Any) -> int:
     """Unique parameters (tied embeddings counted once)."""
     seen: set[int] = set()

@@ -60,7 +60,8 @@ class NanoConfig:
     """One thread: the recipe is meant to run beside other work on a small machine; None uses all cores."""
     device: str = "auto"
     precision: str = "auto"
-    """``auto``: bf16 autocast on a bf16-capable GPU, fp32 on CPU (see ``assay.train.precision``)."""
+    """``auto``: fp32 (nano's 4M parameters train no faster in bf16, even on a GPU); ``bf16`` forces autocast
+    (see ``assay.train.precision``)."""
     max_minutes: float | None = 28
     continue_steps: int = 1250
     """Phase 2, continued pretraining from phase 1's model (0 skips it): another pass over the corpus in a new

@@ -22,8 +22,8 @@ from assay.errors import ConfigError
 from assay.train.checkpoint import TrainState, load_checkpoint, restore, save_checkpoint
 from assay.train.data import Document, build_stream, read_documents, rows, split_documents
 from assay.train.fim import FimConfig, FimTokens
-from assay.train.model import ModelConfig, build_model, count_parameters
-from assay.train.precision import Placement, resolve_placement
+from assay.train.model import ModelConfig, build_model, count_parameters, planned_parameters
+from assay.train.precision import Placement, check_precision, resolve_placement
 from assay.train.tokenizer import load_tokenizer
 
 RUNTIME_FIELDS = frozenset({"device", "precision", "threads", "max_minutes", "progress"})
@@ -104,6 +104,7 @@ class PretrainConfig:
             raise ConfigError(f"seq_len {self.seq_len} exceeds the model's context_length {self.model.context_length}")
         if not self.data:
             raise ConfigError("pretrain needs at least one data path")
+        check_precision(self.precision)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -143,6 +144,8 @@ class PretrainResult:
     """The device this segment of the run computed on (``cpu``, ``cuda``, ``cuda:N``)."""
     precision: str
     """``fp32`` or ``bf16`` (autocast), as resolved from the config for this segment."""
+    precision_reason: str
+    """Why that precision (``auto``'s rule, or the option that forced it)."""
     resumed_from_step: int | None
     stopped_early: bool
 
@@ -268,14 +271,14 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
 
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    placement = resolve_placement(config.device, config.precision)
-    device = placement.device
-    if config.threads:
-        torch.set_num_threads(config.threads)
     tokenizer = load_tokenizer(Path(config.tokenizer))
     fim_tokens = FimTokens.from_spec(config.family)
     eos_id, pad_id = _check_tokenizer(tokenizer, fim_tokens)
     config = replace(config, model=replace(config.model, vocab_size=len(tokenizer)))
+    placement = resolve_placement(config.device, config.precision, parameters=planned_parameters(config.model))
+    device = placement.device
+    if config.threads:
+        torch.set_num_threads(config.threads)
     resolved = config.to_dict()
 
     train_docs, val_docs = split_documents(read_documents(config.data), config.val_fraction)
@@ -369,12 +372,12 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
     model_dir = export_model(model, tokenizer, out / "model", training={
         "config": resolved, "steps": state.step, "tokens_seen": state.tokens_seen, "train_loss": last_loss,
         "val_loss": last_val, "best_val_loss": state.best_val_loss, "elapsed_s": round(state.elapsed_s, 1), "device": device,
-        "precision": placement.precision, "gpu": torch.cuda.get_device_name(device) if device != "cpu" else None,
+        "precision": placement.precision, "precision_reason": placement.reason, "gpu": torch.cuda.get_device_name(device) if device != "cpu" else None,
         "parameters": count_parameters(model), "tokens_per_step": tokens_per_step})
     seg = time.perf_counter() - segment_start
     return PretrainResult(model_dir, state.step, state.tokens_seen, count_parameters(model), last_loss, last_val,
                           state.elapsed_s, segment_tokens / max(1e-9, seg), device, placement.precision,
-                          resumed_from, stopped_early)
+                          placement.reason, resumed_from, stopped_early)
 
 
 def export_model(model: Any, tokenizer: Any, out: Path, *, training: dict[str, Any]) -> Path:

@@ -101,3 +101,15 @@ def test_pack_tokens_windows() -> None:
     windows = pack_tokens(iter(["abcde", "fgh"]), Tok(), 3, None)
     assert windows == [[97, 98, 99], [100, 101, 102]]
     assert pack_tokens(iter(["abcdefgh"]), Tok(), 2, 1) == [[97, 98]]
+
+
+def test_the_base_size_that_auto_precision_uses_is_read_without_loading_weights(tiny_model_dir: Path,
+                                                                               tmp_path: Path) -> None:
+    from transformers import AutoModelForCausalLM
+
+    from assay.train.lora import _base_parameters
+    from assay.train.model import count_parameters
+
+    loaded = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    assert _base_parameters(str(tiny_model_dir)) == count_parameters(loaded)
+    assert _base_parameters(str(tmp_path / "missing")) is None, "an unreadable base is reported by the loader"

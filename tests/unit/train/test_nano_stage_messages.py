@@ -18,7 +18,7 @@ from assay.train.pretrain import PretrainResult
 def _result(val_loss: float | None) -> PretrainResult:
     return PretrainResult(model_dir=Path("m"), steps=3, tokens_seen=96, parameters=10, train_loss=9.5,
                           val_loss=val_loss, elapsed_s=1.0, tokens_per_s=96.0, device="cpu", precision="fp32",
-                          resumed_from_step=None, stopped_early=False)
+                          precision_reason="auto: fp32 on a CPU", resumed_from_step=None, stopped_early=False)
 
 
 @pytest.mark.parametrize(("losses", "lines"), [

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from assay.errors import ConfigError
-from assay.train.model import ModelConfig
+from assay.train.model import ModelConfig, build_model, count_parameters, planned_parameters
 from assay.train.nano_card import CardFacts, write_model_card
 from assay.train.nano_corpus import CorpusReport
-from assay.train.precision import Placement, resolve_placement
+from assay.train.precision import BF16_MIN_PARAMETERS, Placement, resolve_placement
 from assay.train.pretrain import PretrainConfig
 
 
@@ -50,10 +50,34 @@ def test_auto_picks_cuda_and_bf16_when_the_gpu_supports_it(fake_cuda) -> None:
     assert resolve_placement("cpu", "auto") == Placement("cpu", "fp32")
 
 
+def test_auto_keeps_models_under_the_bf16_threshold_in_fp32_on_a_gpu_and_says_why(fake_cuda) -> None:
+    """Mocks CUDA's presence (see the module docstring). On an H200, bf16 autocast trained a 4M-parameter model
+    no faster than fp32 and a 79M one 1.3-1.4x faster (bench/results/train_precision*.json)."""
+    small = resolve_placement("auto", "auto", parameters=3_950_848)
+    assert small == Placement("cuda", "fp32")
+    assert small.reason == ("auto: fp32, 4.0M parameters is under the 50M at which bf16 trains faster on a GPU; "
+                            "--precision bf16 forces it")
+    assert resolve_placement("auto", "auto", parameters=BF16_MIN_PARAMETERS - 1).precision == "fp32"
+    large = resolve_placement("auto", "auto", parameters=BF16_MIN_PARAMETERS)
+    assert large == Placement("cuda", "bf16") and large.reason == "auto: bf16 autocast on a GPU with native bf16"
+    assert resolve_placement("auto", "auto").precision == "bf16", "an unknown size is treated as large"
+    forced = resolve_placement("cuda", "bf16", parameters=1000)
+    assert forced == Placement("cuda", "bf16") and forced.reason == "--precision bf16"
+    assert resolve_placement("cpu", "auto", parameters=10**9).reason == "auto: fp32 on a CPU"
+
+
+def test_planned_parameters_counts_what_build_model_builds_without_allocating_it() -> None:
+    for shape in (ModelConfig(vocab_size=4096), ModelConfig(vocab_size=300, hidden_size=64, num_layers=2, num_heads=4,
+                                                            num_kv_heads=2, intermediate_size=128, context_length=64)):
+        assert planned_parameters(shape) == count_parameters(build_model(shape, eos_token_id=0))
+    assert planned_parameters(ModelConfig(vocab_size=4096)) == 3_950_848, "assay-nano's shape, as on the GPU run"
+
+
 def test_a_gpu_without_native_bf16_gets_fp32_on_auto_and_refuses_bf16(fake_cuda) -> None:
     """Mocks CUDA's presence (see the module docstring)."""
     fake_cuda(False)
     assert resolve_placement("auto", "auto") == Placement("cuda", "fp32")
+    assert resolve_placement("auto", "auto").reason == "auto: fp32, the GPU has no native bf16"
     with pytest.raises(ConfigError, match=r"precision 'bf16' requested but Tesla V100-SXM2-16GB has no native bf16"):
         resolve_placement("auto", "bf16")
 
