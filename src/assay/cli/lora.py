@@ -63,8 +63,9 @@ def lora_command(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    typer.echo(f"loss {first:.3f} → {last:.3f} over {len(result.losses)} steps on {result.device} in {result.precision} ({result.precision_reason})"
-               f" ({'FIM' if result.fim else 'plain causal LM'} data, {result.trainable_parameters} trainable parameters)")
+    typer.echo(f"loss {first:.3f} → {last:.3f} over {len(result.losses)} steps on {result.device} in "
+               f"{result.precision} ({result.precision_reason}; {'FIM' if result.fim else 'plain causal LM'} data, "
+               f"{result.trainable_parameters} trainable parameters)")
     if result.val_loss_before is not None:
         typer.echo(f"validation loss {result.val_loss_before:.3f} → {result.val_loss_after:.3f}")
     typer.echo(f"{'merged model' if result.merged else 'adapter'} saved to {result.out}")

@@ -111,7 +111,8 @@ def pretrain_cmd(
     resumed = f" (resumed at step {result.resumed_from_step})" if result.resumed_from_step is not None else ""
     val = "none" if result.val_loss is None else f"{result.val_loss:.4f}"
     typer.echo(f"trained {result.steps} steps{resumed}, {result.tokens_seen:,} tokens, {result.parameters:,} "
-               f"parameters on {result.device} in {result.precision} ({result.precision_reason}); val loss {val} -> {result.model_dir}")
+               f"parameters on {result.device} in {result.precision} ({result.precision_reason}); val loss {val} "
+               f"-> {result.model_dir}")
 
 
 def packaged_benchmarks() -> Path:

@@ -1,6 +1,6 @@
 """Where a training run computes and in what precision: one resolution shared by pretraining and LoRA.
 
-Contract: ``resolve_placement(device, precision)`` turns the user's settings into a ``Placement`` or
+Contract: ``resolve_placement(device, precision, parameters=)`` turns the user's settings into a ``Placement`` or
 raises ``ConfigError`` naming the value that cannot be honoured. ``device`` is ``auto`` (CUDA when
 available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``; ``precision`` is one of ``PRECISIONS``:
 
@@ -8,9 +8,9 @@ available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``; ``precision`` is one of `
   at least ``BF16_MIN_PARAMETERS`` parameters, else fp32. Below that size a training step is a chain of
   small kernels bound by their launches, and autocast's extra cast per weight makes bf16 no faster, often
   slower (measured on an H200, see ``BF16_MIN_PARAMETERS``); callers pass ``parameters``, and without it
-  ``auto`` treats the model as large. It never picks bf16 on a CPU: there its speed depends on the processor (with AMX, a nano-sized
-  training step ran about as fast as fp32; on the tiny test model, 3x slower; without bf16
-  instructions it is emulated), so fp32 stays the CPU default; ``bf16`` asks for it explicitly.
+  ``auto`` treats the model as large. It never picks bf16 on a CPU: there its speed depends on the
+  processor (with AMX, a nano-sized training step ran about as fast as fp32; on the tiny test model, 3x
+  slower; without bf16 instructions it is emulated), so fp32 stays the CPU default; ``bf16`` asks for it.
 - ``fp32``: plain float32 everywhere.
 - ``bf16``: ``torch.autocast`` to bfloat16 on whatever device runs (CPU included). Parameters, gradients
   and optimizer state stay float32 ("master weights"); only the autocast ops compute in bf16.
