@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--problems", type=int, default=10_000)
     parser.add_argument("--resamples", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "stats_speed.json")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -77,9 +78,8 @@ def main() -> None:
     )
     text = json.dumps(report, indent=2)
     print(text)
-    out = HERE / "results" / "stats_speed.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The training benchmarks under ``bench/`` still run: each at tiny sizes on the CPU, as a subprocess, as a
 user runs it. Only that they run and write well-formed JSON is asserted (speed is the benchmarks' own job,
-never a timed test). Run: ``python -m pytest tests/integration/train/test_bench_scripts.py -q`` (~20 s).
+never a timed test). Run: ``python -m pytest tests/integration/bench -q`` (~30 s).
 """
 
 from __future__ import annotations
