@@ -197,6 +197,12 @@ def identifier_f1(prediction: str, reference: str, *, language: str = "python") 
     return 0.0 if denominator == 0 else 2 * tp / denominator
 
 
+SHARE = (0.0, 1.0)
+"""The range of shares and rates: pass@k, exact matches, ``answered``, F1."""
+PERCENT_SCALE = (0.0, 100.0)
+"""The range of ``fuzz.ratio`` (``edit_similarity``): 0-100, as CCEval and RepoBench report it (§2.3)."""
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -204,6 +210,8 @@ class Metric:
     higher_is_better: bool = True
     binary: bool = False
     """Per-problem values are 0/1 (McNemar applies) rather than continuous."""
+    scale: tuple[float, float] = SHARE
+    """Every value lies in [low, high]: a mean's confidence interval is clipped to it (``metric_range``)."""
 
 
 METRICS: dict[str, Metric] = {
@@ -213,8 +221,34 @@ METRICS: dict[str, Metric] = {
         Metric("em_repobench", em_repobench, binary=True),
         Metric("em_santacoder", em_santacoder, binary=True),
         Metric("em_first_line", em_first_line, binary=True),
-        Metric("edit_similarity", edit_similarity),
+        Metric("edit_similarity", edit_similarity, scale=PERCENT_SCALE),
         Metric("identifier_em", identifier_em, binary=True),
         Metric("identifier_f1", identifier_f1),
     )
 }
+
+OTHER_RANGES: dict[str, tuple[float, float]] = {
+    "answered": SHARE,
+    "em_safim": SHARE,
+    "rouge_l": SHARE,
+    "judge": SHARE,
+    "judge_parsed": SHARE,
+    "embedding_similarity": (-1.0, 1.0),
+}
+"""Ranges of per-sample values computed outside ``METRICS``: ``answered`` (results), SAFIM's match
+(tasks/external), and the feature tasks' ROUGE-L F1, judge score normalized to 0-1 and its parse rate,
+and cosine similarity of embeddings (tasks/feature)."""
+
+
+def metric_range(name: str) -> tuple[float, float] | None:
+    """The values ``name`` can take, or None when unknown (a task's own metric): pass@k and shares lie
+    in [0, 1], ``edit_similarity`` in [0, 100].
+
+    A normal-approximation CI (mean ± 1.96 SE, evaluation-reference.md §3.1) on a few problems can leave
+    this range (2 problems, one answered: 0.5 ± 0.98); the reported bounds are clipped to it.
+    """
+    if name.startswith("pass@"):
+        return SHARE
+    if name in METRICS:
+        return METRICS[name].scale
+    return OTHER_RANGES.get(name)

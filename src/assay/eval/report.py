@@ -29,8 +29,12 @@ class ReportData:
 
 
 def fmt(est: Estimate, percent: bool) -> str:
+    """``mean ± half-width``, or ``mean [low, high]`` when the CI was clipped to the metric's range (a
+    half-width would then read as an interval outside it, e.g. 50.00 ± 98.00 %)."""
     scale = 100.0 if percent else 1.0
     lo, hi = est.ci95
+    if est.clipped:
+        return f"{est.mean * scale:.2f} [{lo * scale:.2f}, {hi * scale:.2f}]"
     return f"{est.mean * scale:.2f} ± {(hi - est.mean) * scale:.2f}"
 
 
@@ -39,7 +43,8 @@ def _is_rate(name: str) -> bool:
 
 
 def score_rows(result: RunResult) -> list[tuple[str, str, str, int, int]]:
-    """(metric, ``mean ± CI half-width``, unit, problems, clusters) rows; rates in percent."""
+    """(metric, ``mean ± CI half-width`` or ``mean [low, high]`` (``fmt``), unit, problems, clusters) rows;
+    rates in percent."""
     return [(name, fmt(est, _is_rate(name)), "%" if _is_rate(name) else "", est.n, est.clusters)
             for name, est in result.scores.items()]
 
@@ -160,7 +165,8 @@ pre{{background:#f6f6f6;padding:8px;overflow:auto;max-height:400px}}details{{mar
 <body><h1>assay report: {e(r.run_id)}</h1>
 <p>task <b>{e(r.task)}</b> · model <b>{e(r.model)}</b> · {r.problems} problems · {r.samples} samples ·
 created {e(str(data.run.created_at))} · finished {e(str(data.run.finished_at))}</p>
-<h2>Scores</h2><p>mean ± 95 % CI half-width; standard error clustered on the source problem.</p>
+<h2>Scores</h2><p>mean ± 95 % CI half-width, or mean [low, high] where the interval is clipped to the
+metric's range; standard error clustered on the source problem.</p>
 <table><tr><th>metric</th><th>score</th><th>problems</th><th>clusters</th></tr>{rows}</table>
 <p>answered: share of samples with a non-empty output. {e(r.empty_passes_sentence)}.</p>
 {"<h2>By language</h2><table><tr><th>language</th><th>metric</th><th>score</th><th>problems</th></tr>" + lang_rows + "</table>" if lang_rows else ""}

@@ -3,7 +3,10 @@
 The problem is the statistical unit (evaluation-reference.md §0, §3.1): each problem gets one score
 (its unbiased pass@k from n samples and c passes, or its mean metric), the task score is the mean
 over problems, and the 95 % CI uses the standard error clustered on the source problem (all infilling
-tasks cut from one HumanEval function form one cluster), with inspect_ai's C/(C−1) factor.
+tasks cut from one HumanEval function form one cluster), with inspect_ai's C/(C−1) factor. The CI's
+bounds are clipped to the metric's range (``metrics.metric_range``: shares in [0, 1],
+``edit_similarity`` in [0, 100]), which the normal approximation leaves on a few problems; the mean
+and SE are unchanged.
 
 Per request (``RequestStats``): latency p50 / p95 and TTFT p50 over model calls that were not cache
 hits, mean prompt and completion tokens, and cost per request (mean) and in total over the samples
@@ -22,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from assay.eval.metrics import pass_at_k
+from assay.eval.metrics import metric_range, pass_at_k
 from assay.eval.store import SampleRow
 
 Z95 = 1.959963984540054
@@ -57,22 +60,43 @@ class Estimate:
     se: float
     n: int
     clusters: int
+    bounds: tuple[float, float] | None = None
+    """The metric's range (``metric_range``): the CI is clipped to it; None leaves it unclipped."""
 
     @property
     def ci95(self) -> tuple[float, float]:
+        """mean ± 1.96 SE (the pinned §3.1 interval), clipped to ``bounds``: with a few problems the
+        normal approximation leaves the range (2 problems, one answered: [-0.48, 1.48]), and no share is
+        below 0 or above 1."""
+        lo, hi = self.normal_ci95
+        if self.bounds is None:
+            return (lo, hi)
+        return (max(lo, self.bounds[0]), min(hi, self.bounds[1]))
+
+    @property
+    def normal_ci95(self) -> tuple[float, float]:
+        """mean ± 1.96 SE before clipping."""
         return (self.mean - Z95 * self.se, self.mean + Z95 * self.se)
 
-    def as_dict(self) -> dict[str, float | int]:
+    @property
+    def clipped(self) -> bool:
+        """True when ``ci95`` was cut at the metric's range, so it is no longer mean ± a half-width."""
+        return self.ci95 != self.normal_ci95
+
+    def as_dict(self) -> dict[str, float | int | list[float] | None]:
+        """``ci95_low`` / ``ci95_high`` clipped to ``range`` (the metric's [low, high], or null)."""
         lo, hi = self.ci95
         return {"mean": self.mean, "se": self.se, "ci95_low": lo, "ci95_high": hi, "n": self.n,
-                "clusters": self.clusters}
+                "clusters": self.clusters, "range": None if self.bounds is None else list(self.bounds)}
 
 
-def estimate(scores: Sequence[float], clusters: Sequence[object]) -> Estimate:
+def estimate(scores: Sequence[float], clusters: Sequence[object],
+             bounds: tuple[float, float] | None = None) -> Estimate:
+    """The mean of ``scores`` with its clustered SE; its CI is clipped to ``bounds`` when given."""
     if not scores:
         raise ValueError("no scores")
     return Estimate(mean=sum(scores) / len(scores), se=clustered_se(scores, clusters), n=len(scores),
-                    clusters=len(set(clusters)))
+                    clusters=len(set(clusters)), bounds=bounds)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -195,9 +219,10 @@ def _scores(problems: Sequence[ProblemResult], ks: Sequence[int]) -> dict[str, E
     min_n = min(p.n for p in problems)
     for k in ks:
         if k <= min_n:
-            out[f"pass@{k}"] = estimate([pass_at_k(p.n, p.correct, k) for p in problems], clusters)
+            out[f"pass@{k}"] = estimate([pass_at_k(p.n, p.correct, k) for p in problems], clusters,
+                                        metric_range(f"pass@{k}"))
     for name in sorted({m for p in problems for m in p.metrics}):
-        out[name] = estimate([p.metrics.get(name, 0.0) for p in problems], clusters)
+        out[name] = estimate([p.metrics.get(name, 0.0) for p in problems], clusters, metric_range(name))
     return out
 
 

@@ -107,18 +107,36 @@ def _precision(precision: str) -> str:
     return "bf16 autocast (fp32 weights)" if precision == "bf16" else "fp32"
 
 
+def _label_scale(row: str) -> str:
+    """``row`` with its metric cell (the third) naming the metric's scale when it is not 0-1, e.g.
+    ``edit_similarity (0-100)``, so a 3.000 next to shares in 0-1 reads as 3 of 100."""
+    from assay.eval.metrics import SHARE, metric_range
+
+    cells = row.split("|")
+    if len(cells) < 5:
+        return row
+    name = cells[3].strip()
+    scale = metric_range(name)
+    if scale is None or scale == SHARE or "(" in name:
+        return row
+    cells[3] = f" {name} ({scale[0]:g}-{scale[1]:g}) "
+    return "|".join(cells)
+
+
 def evaluation_section(lines: list[str]) -> str:
     """The card's evaluation text: table rows (``|``-prefixed ``lines``) in a table, the other lines as a
     list under it."""
     if not lines:
         return ("No benchmark scores recorded for these weights yet: `assay train nano` records them after "
                 "training (`assay eval TASK --model nano --json`).")
-    rows = [line for line in lines if line.startswith("|")]
+    rows = [_label_scale(line) for line in lines if line.startswith("|")]
     notes = "".join(f"\n- {line}" for line in lines if not line.startswith("|"))
     return ("Scored by `assay eval` through the production pipeline (`assay serve`'s prompt budget, FIM "
             "template and post-processing), greedy, in the bubblewrap sandbox; 95 % CIs clustered on the "
-            "source problem. `answered` is the share of problems with a non-empty suggestion; an empty "
-            "infill passes when the tests do not need the removed line, so passes include empty answers."
+            "source problem and clipped to each metric's range. `answered` is the share of problems with a "
+            "non-empty suggestion; an empty infill passes when the tests do not need the removed line, so "
+            "passes include empty answers. Scores are shares (0-1) except `edit_similarity`, RapidFuzz "
+            "`fuzz.ratio` on a 0-100 scale (100: identical to the reference)."
             "\n\n| Task | Problems | Metric | Score | 95 % CI |\n|---|---|---|---|---|\n"
             + "\n".join(rows) + ("\n" + notes if notes else ""))
 

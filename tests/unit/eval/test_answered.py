@@ -62,7 +62,12 @@ def test_answered_breaks_down_by_language() -> None:
 def test_the_report_shows_answered_in_percent() -> None:
     rows = [_row("a", 0, "", True, "A"), _row("b", 0, "x", False, "B")]
     rows_by_name = {name: (value, unit) for name, value, unit, _, _ in score_rows(summarize("r", "t", "m", rows))}
-    se = math.sqrt(2 * 2 * 0.25) / 2
+    # 50 ± 98 % would leave 0-100 %: the interval is clipped and printed as its bounds (test_ci_range.py).
+    assert rows_by_name["answered"] == ("50.00 [0.00, 100.00]", "%")
+    rows += [_row("c", 0, "y", False, "C"), _row("d", 0, "", False, "D")] * 4
+    rows = [_row(f"{r.task_id}{i}", 0, r.output, r.passed, f"{r.cluster}{i}") for i, r in enumerate(rows)]
+    se = math.sqrt(10 / 9 * 10 * 0.25) / 10
+    rows_by_name = {name: (value, unit) for name, value, unit, _, _ in score_rows(summarize("r", "t", "m", rows))}
     assert rows_by_name["answered"] == (f"50.00 ± {Z95 * se * 100:.2f}", "%")
 
 
