@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from assay.errors import ConfigError
 from assay.train.corpus.filters import FilterLimits, content_reason, is_binary, path_reason
 from assay.train.corpus.secrets import scrub_secrets
 
@@ -13,7 +16,12 @@ def test_vendored_and_minified_paths() -> None:
     assert path_reason("src/vendor/github.com/x/y.go") == "vendored"
     assert path_reason("third_party/zlib/inflate.c") == "vendored"
     assert path_reason("static/jquery.min.js") == "minified"
-    assert path_reason("api/service_pb2.py") == "minified"
+    assert path_reason("api/service_pb2.py") == "generated"
+    assert path_reason("api/service_pb2_grpc.py") == "generated"
+    assert path_reason("api/service_pb2.pyi") == "generated"
+    assert path_reason("api/service.pb.go") == "generated"
+    assert path_reason("dist/app.bundle.js") == "vendored"
+    assert path_reason("static/app.bundle.js") == "minified"
     assert path_reason("package-lock.json") == "generated"
     assert path_reason("src/vendors.py") is None
     assert path_reason("src/app/main.py") is None
@@ -77,3 +85,11 @@ def test_clean_code_and_lookalikes_are_untouched() -> None:
     result = scrub_secrets(lookalikes)
     assert result.text == lookalikes
     assert result.count == 0
+
+
+@pytest.mark.parametrize("limits", [{"max_line_length": -1}, {"max_line_length": 0}, {"max_file_bytes": 0},
+                                    {"max_mean_line_length": -5}, {"header_lines": 0}, {"min_alnum_fraction": 1.5}])
+def test_limits_out_of_range_are_config_errors(limits: dict[str, float]) -> None:
+    name = next(iter(limits))
+    with pytest.raises(ConfigError, match=name):
+        FilterLimits(**limits)  # type: ignore[arg-type]

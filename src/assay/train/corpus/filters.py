@@ -10,12 +10,16 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from assay.errors import ConfigError
+
 VENDORED_DIRS: frozenset[str] = frozenset({
     "node_modules", "vendor", "vendored", "third_party", "third-party", "thirdparty",
     "bower_components", "site-packages", "dist", "build", ".git", ".hg", ".svn", "__pycache__", ".tox",
     ".venv", "venv", ".mypy_cache", ".pytest_cache", "target", "Pods", "jspm_packages",
 })
-_MINIFIED_NAME = re.compile(r"[.-]min\.(js|css|mjs)$|\.bundle\.js$|\.pb\.go$|_pb2(_grpc)?\.py$", re.IGNORECASE)
+_MINIFIED_NAME = re.compile(r"[.-]min\.(js|css|mjs)$|\.bundle\.js$", re.IGNORECASE)
+_GENERATED_NAME = re.compile(r"\.pb\.go$|_pb2(_grpc)?\.pyi?$", re.IGNORECASE)
+"""Protocol-buffer compiler output: generated code, whatever its line lengths."""
 _LOCK_NAMES = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "Cargo.lock", "poetry.lock",
                          "composer.lock", "Gemfile.lock", "go.sum"})
 _GENERATED = re.compile(
@@ -31,13 +35,20 @@ class FilterLimits:
     min_alnum_fraction: float = 0.25
     header_lines: int = 10
 
+    def __post_init__(self) -> None:
+        for name in ("max_file_bytes", "max_line_length", "max_mean_line_length", "header_lines"):
+            if (value := getattr(self, name)) <= 0:
+                raise ConfigError(f"{name} must be a positive number, got {value}")
+        if not 0.0 <= self.min_alnum_fraction <= 1.0:
+            raise ConfigError(f"min_alnum_fraction must be in [0, 1], got {self.min_alnum_fraction}")
+
 
 def path_reason(rel_path: str) -> str | None:
     """``vendored`` for files under vendored/build/VCS folders, ``generated`` for lock files and known generated names."""
     path = PurePosixPath(rel_path)
     if any(part in VENDORED_DIRS for part in path.parts[:-1]):
         return "vendored"
-    if path.name in _LOCK_NAMES:
+    if path.name in _LOCK_NAMES or _GENERATED_NAME.search(path.name):
         return "generated"
     if _MINIFIED_NAME.search(path.name):
         return "minified"
