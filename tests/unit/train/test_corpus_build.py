@@ -6,9 +6,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from assay.cli.data import data_app
+from assay.errors import ConfigError
 from assay.train.corpus import BuildOptions, Manifest, build_corpus, iter_records
 from assay.train.corpus.decontam import load_benchmark_texts
 
@@ -174,3 +176,40 @@ def test_token_counts_with_a_real_tokenizer(tiny_model_dir: Path, tmp_path: Path
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     assert manifest.token_count == f"tokenizer:{tiny_model_dir}"
     assert manifest.tokens == len(tok(_module("a"), add_special_tokens=False).input_ids)
+
+
+def test_plain_folder_counts_vendored_files_like_a_git_repository(tmp_path: Path) -> None:
+    files = {"LICENSE": MIT, "pkg/core.py": _module("core"), "vendor/lib/v.py": _module("v"),
+             "node_modules/left-pad/index.js": "function f(a, b) {\n  return a + b;\n}\n",
+             "api/service_pb2.py": _module("pb")}
+    plain = tmp_path / "plain"
+    for rel, text in files.items():
+        (plain / rel).parent.mkdir(parents=True, exist_ok=True)
+        (plain / rel).write_text(text)
+    (plain / "pkg" / "__pycache__").mkdir()
+    (plain / "pkg" / "__pycache__" / "core.cpython-311.pyc").write_bytes(b"\x00\x01")
+    (plain / ".cache").mkdir()
+    (plain / ".cache" / "x.py").write_text(_module("hidden"))
+    git = _git_repo(tmp_path / "git", files)
+
+    for root in (plain, git):
+        manifest = build_corpus([root], tmp_path / f"corpus-{root.name}").manifest
+        assert manifest.removed == {"vendored": 2, "generated": 1, "unknown_language": 1}, root.name
+        assert manifest.files_seen == 5 and manifest.files == 1
+
+
+def test_language_ids_are_canonical_and_unknown_ones_refused() -> None:
+    assert BuildOptions(languages=("Python", " go", "python")).languages == ("python", "go")
+    with pytest.raises(ConfigError, match="unknown language 'py'; known ids: .*python"):
+        BuildOptions(languages=("py",))
+
+
+def test_out_path_that_is_a_file_and_sources_without_files_are_config_errors(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    with pytest.raises(ConfigError, match="no files found in"):
+        build_corpus([src], tmp_path / "out")
+    (src / "a.py").write_text(_module("a"))
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="is an existing file"):
+        build_corpus([src], tmp_path / "file")

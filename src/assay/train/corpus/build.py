@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from assay.errors import ConfigError
-from assay.languages import detect_language
+from assay.languages import LANGUAGES, detect_language
 from assay.train.corpus.decontam import DEFAULT_NGRAM, Decontaminator, default_decontaminator
 from assay.train.corpus.dedup import DedupConfig, Deduplicator
 from assay.train.corpus.filters import FilterLimits, content_reason, is_binary, path_reason
@@ -60,7 +60,7 @@ class BuildOptions:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     limits: FilterLimits = field(default_factory=FilterLimits)
     languages: tuple[str, ...] = ()
-    """Keep only these ``assay.languages`` ids (all known languages when empty)."""
+    """Keep only these ``assay.languages`` ids (all known languages when empty); matched case-insensitively."""
     tokenizer: str | None = None
     """A tokenizer directory or ``tokenizer.json`` to count tokens with; approximate counts when None."""
     seed: int = 0
@@ -72,12 +72,30 @@ class BuildOptions:
             raise ConfigError(f"licenses must be 'any' or 'permissive', got '{self.licenses}'")
         if self.shard_bytes <= 0:
             raise ConfigError(f"shard_bytes must be positive, got {self.shard_bytes}")
+        if self.ngram <= 0:
+            raise ConfigError(f"ngram must be positive, got {self.ngram}")
+        object.__setattr__(self, "languages", language_ids(self.languages))
 
     def scan_key(self) -> str:
         """Hash of the options that change what a repository scan keeps."""
         relevant = {"licenses": self.licenses, "decontaminate": self.decontaminate, "ngram": self.ngram,
                     "limits": asdict(self.limits), "languages": list(self.languages)}
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def language_ids(names: Sequence[str]) -> tuple[str, ...]:
+    """``names`` as canonical ``assay.languages`` ids (``Python`` -> ``python``), without repeats.
+
+    An unknown name is an error rather than a filter that silently keeps nothing.
+    """
+    known = {lang.id for lang in LANGUAGES}
+    ids: list[str] = []
+    for name in names:
+        lang_id = name.strip().lower()
+        if lang_id not in known:
+            raise ConfigError(f"unknown language '{name}'; known ids: {', '.join(sorted(known))}")
+        ids.append(lang_id)
+    return tuple(dict.fromkeys(ids))
 
 
 @dataclass(frozen=True)
@@ -254,16 +272,24 @@ def build_corpus(sources: Sequence[Path], out: Path, options: BuildOptions = Bui
     """Build (or bring up to date) the corpus in ``out`` from ``sources``; see the module docstring."""
     if not sources:
         raise ConfigError("no sources given: name at least one repository or folder")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"the corpus folder {out} is an existing file; name a folder (it is created when missing)")
     repos: list[Repository] = []
     for source in sources:
         repos.extend(discover(Path(source)))
     names = [r.name for r in repos]
     if len(set(names)) != len(names):
         raise ConfigError("the same repository was named twice among the sources")
+    if not any(repo.files(exclude=out) for repo in repos):
+        raise ConfigError(f"no files found in {', '.join(str(s) for s in sources)}: nothing to build a corpus from "
+                          "(hidden folders are not read)")
     work = out / WORK_DIR
     if force and work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True, exist_ok=True)
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the corpus folder {out}: {exc.strerror or exc}") from None
     decontaminator = default_decontaminator(options.ngram) if options.decontaminate else None
     scans: list[RepositoryScan] = []
     scanned: list[str] = []

@@ -10,7 +10,9 @@ of license lookup):
 - any other folder is one repository.
 
 In a git work tree the tracked files are listed (``git ls-files``), so ignored build output never
-enters; elsewhere the folder is walked.
+enters; elsewhere the folder is walked, skipping only hidden folders and ``__pycache__``. Files under
+vendored folders (``vendor/``, ``node_modules/``, ...) are listed in both cases, so that the path
+filter drops them and the manifest counts them as ``vendored``.
 """
 
 from __future__ import annotations
@@ -80,9 +82,13 @@ class Repository:
         return sorted(_walk(self.root))
 
 
+_NOT_WALKED = frozenset({"__pycache__"})
+"""Folders of a plain (non-git) source never listed, besides hidden ones: caches, never source."""
+
+
 def _walk(root: Path) -> Iterator[str]:
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in VENDORED_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in _NOT_WALKED and not d.startswith("."))
         for name in filenames:
             full = Path(dirpath) / name
             if not full.is_symlink():
