@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from assay.cli.common import err_console, fail
-from assay.errors import AssayError
+from assay.errors import AssayError, ConfigError
 
 data_app = typer.Typer(name="data", help="Build training corpora from local repositories.", no_args_is_help=True)
 
@@ -43,13 +44,16 @@ def build(
     from assay.train.corpus.filters import FilterLimits
 
     try:
+        if not 0 < shard_mb < math.inf:
+            raise ConfigError(f"--shard-mb must be a positive number of megabytes, got {shard_mb}")
         options = BuildOptions(licenses=licenses, val_fraction=val_fraction,  # type: ignore[arg-type]
-                               shard_bytes=int(shard_mb * 1024 * 1024), decontaminate=not no_decontaminate,
+                               shard_bytes=max(1, int(shard_mb * 1024 * 1024)), decontaminate=not no_decontaminate,
                                dedup=DedupConfig(threshold=dedup_threshold),
                                limits=FilterLimits(max_line_length=max_line_length),
                                languages=tuple(language or ()), tokenizer=tokenizer, seed=seed)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err_console, transient=True, disable=as_json) as bar:
+                      console=err_console, transient=True,
+                      disable=as_json or not err_console.is_terminal) as bar:
             tasks: dict[str, int] = {}
 
             def hook(repo: str, done: int, total: int) -> None:
@@ -74,5 +78,14 @@ def build(
     typer.echo(f"decontamination: {sum(m.contaminated.values())} files dropped"
                + (f" ({', '.join(f'{k} {v}' for k, v in m.contaminated.items())})" if m.contaminated else ""))
     if m.files == 0:
-        err_console.print("warning: the corpus is empty: every file was removed (see 'removed'); files without a detected "
-                  "permissive license are kept only with --licenses any", soft_wrap=True, highlight=False)
+        err_console.print(empty_corpus_warning(m.files_seen, m.removed), soft_wrap=True, highlight=False)
+
+
+def empty_corpus_warning(files_seen: int, removed: dict[str, int]) -> str:
+    """Why a corpus came out empty, with the license hint only where the license filter removed files."""
+    message = f"warning: the corpus is empty: all {files_seen} files seen were removed (see 'removed')"
+    if removed.get("license"):
+        message += "; files without a detected permissive license are kept only with --licenses any"
+    if removed.get("language_not_selected"):
+        message += "; --language keeps only the languages named"
+    return message
