@@ -39,20 +39,33 @@ def tokenizer(
     min_frequency: Annotated[int, typer.Option(help="Minimum pair count for a merge.")] = 2,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train a byte-level BPE tokenizer with the spec's special tokens as single ids."""
+    """Train a byte-level BPE tokenizer with the spec's special tokens as single ids.
+
+    A corpus folder's validation shards are left out: validation text stays unseen by everything trained."""
+    import sys
+
+    from assay.errors import ConfigError
     from assay.train.data import read_documents
     from assay.train.tokenizer import train_tokenizer
 
     try:
         docs = read_documents(data)
-        result = train_tokenizer((d.text for d in docs), out, vocab_size=vocab_size, family=family,
-                                 min_frequency=min_frequency)
+        train_docs = [d for d in docs if not d.validation]
+        if not train_docs:
+            raise ConfigError(f"only validation documents in {', '.join(str(p) for p in data)}: a tokenizer is "
+                              "trained on a corpus's train-*.jsonl shards")
+        result = train_tokenizer((d.text for d in train_docs), out, vocab_size=vocab_size, family=family,
+                                 min_frequency=min_frequency,
+                                 progress=not as_json and sys.stdout.isatty() and sys.stderr.isatty())
     except AssayError as exc:
         raise fail(exc.message) from None
+    held_out = len(docs) - len(train_docs)
     if as_json:
-        typer.echo(json.dumps(_jsonable(asdict(result)), indent=2))
+        typer.echo(json.dumps(_jsonable(asdict(result) | {"documents": len(train_docs),
+                                                          "validation_documents_left_out": held_out}), indent=2))
         return
-    typer.echo(f"tokenizer: {result.vocab_size} tokens from {len(docs)} documents -> {result.path}")
+    left_out = f" ({held_out} validation documents left out)" if held_out else ""
+    typer.echo(f"tokenizer: {result.vocab_size} tokens from {len(train_docs)} documents{left_out} -> {result.path}")
     typer.echo("special tokens: " + ", ".join(f"{t}={i}" for t, i in result.special_tokens.items()))
 
 

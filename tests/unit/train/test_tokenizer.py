@@ -66,3 +66,30 @@ def test_too_small_vocab_is_refused(tmp_path: Path) -> None:
 def test_missing_tokenizer_directory_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_tokenizer(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("min_frequency", [-3, 0])
+def test_min_frequency_below_one_is_refused(tmp_path: Path, min_frequency: int) -> None:
+    with pytest.raises(ConfigError, match=f"min_frequency must be at least 1.*got {min_frequency}"):
+        train_tokenizer(CORPUS, tmp_path, vocab_size=400, min_frequency=min_frequency)
+
+
+def test_training_prints_nothing_to_stdout(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The ``tokenizers`` progress bars (off unless asked for) write a blank line per stage to fd 1."""
+    train_tokenizer(CORPUS, tmp_path, vocab_size=300)
+    assert capfd.readouterr().out == ""
+
+
+@pytest.mark.parametrize("holds", ["notes.txt", "tokenizer_config.json"])
+def test_folder_without_tokenizer_json_says_so_plainly(trained, tmp_path: Path, holds: str) -> None:
+    """Not transformers' five lines ending in 'You need to have sentencepiece or tiktoken installed'."""
+    (tmp_path / holds).write_text((trained.path / "tokenizer_config.json").read_text())
+    with pytest.raises(ConfigError) as caught:
+        load_tokenizer(tmp_path)
+    assert caught.value.message == (f"{tmp_path} is not a tokenizer: expected a tokenizer.json or a folder holding "
+                                    "one (train one with `assay train tokenizer`)")
+
+
+def test_a_tokenizer_json_path_loads_its_folder(trained) -> None:
+    tok = load_tokenizer(trained.path / "tokenizer.json")
+    assert tok.eos_token_id == 0
