@@ -97,6 +97,13 @@ class NanoConfig:
                        threads=self.continue_threads, max_minutes=self.continue_max_minutes,
                        checkpoint_interval=50)
 
+    def check(self) -> None:
+        """Build each phase's ``PretrainConfig`` now, so a bad option (``--threads 0``, a negative
+        ``--max-minutes``) is a one-line ``ConfigError`` before the corpus stage, not after it."""
+        self.pretrain_config()
+        if self.continue_steps:
+            self.continue_config()
+
     def final_run(self) -> Path:
         """The run folder whose ``model/`` is published: phase 2's when the recipe has one."""
         return self.root / ("phase2" if self.continue_steps else "pretrain")
@@ -184,6 +191,7 @@ def _loss(value: float | None) -> str:
 
 def run_nano(config: NanoConfig = NanoConfig(), *, on_stage: Callable[[str], None] | None = None) -> NanoResult:
     """Run every stage; a rerun after an interruption resumes pretraining from its checkpoint."""
+    config.check()
     say = on_stage or (lambda _msg: None)
     say("corpus: gathering permissively licensed offline sources")
     corpus = build_corpus(config)

@@ -104,7 +104,31 @@ class PretrainConfig:
             raise ConfigError(f"seq_len {self.seq_len} exceeds the model's context_length {self.model.context_length}")
         if not self.data:
             raise ConfigError("pretrain needs at least one data path")
+        self._check_floats()
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"pretrain.threads must be at least 1 (or unset for torch's default), "
+                              f"got {self.threads}")
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise ConfigError(f"pretrain.max_minutes must be greater than 0 (or unset for no limit), "
+                              f"got {self.max_minutes}")
         check_precision(self.precision)
+
+    def _check_floats(self) -> None:
+        """Reject out-of-range optimizer settings here, as one line, before torch raises a traceback for
+        some (a negative lr) and silently trains nonsense with others (a weight decay below 0). Written as
+        ``not (in range)`` so NaN is refused too."""
+        ranges = {
+            "lr": (self.lr > 0, "greater than 0"),
+            "min_lr_ratio": (0 <= self.min_lr_ratio <= 1, "in [0, 1]"),
+            "weight_decay": (self.weight_decay >= 0, "at least 0"),
+            "beta1": (0 <= self.beta1 < 1, "in [0, 1)"),
+            "beta2": (0 <= self.beta2 < 1, "in [0, 1)"),
+            "grad_clip": (self.grad_clip >= 0, "at least 0 (0 turns clipping off)"),
+            "val_fraction": (0 <= self.val_fraction < 1, "in [0, 1)"),
+        }
+        for name, (ok, allowed) in ranges.items():
+            if not ok:
+                raise ConfigError(f"pretrain.{name} must be {allowed}, got {getattr(self, name)}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

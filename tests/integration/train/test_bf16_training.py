@@ -92,7 +92,7 @@ def test_bf16_changes_the_arithmetic_and_resumes_onto_the_same_curve(base: Pretr
     straight = pretrain(replace(base, out_dir=str(tmp_path / "straight")))
     assert straight.resumed_from_step is None
 
-    first = pretrain(replace(base, out_dir=str(tmp_path / "resumed"), max_minutes=0.0))
+    first = pretrain(replace(base, out_dir=str(tmp_path / "resumed"), max_minutes=1e-9))
     assert first.stopped_early and first.steps == 1
     resumed = pretrain(replace(base, out_dir=str(tmp_path / "resumed")))
     assert resumed.resumed_from_step == 1 and resumed.steps == 3 and resumed.precision == "bf16"
@@ -100,7 +100,7 @@ def test_bf16_changes_the_arithmetic_and_resumes_onto_the_same_curve(base: Pretr
     assert [(m.step, m.loss) for m in read_metrics(tmp_path / "resumed")] == curve
     assert resumed.val_loss == straight.val_loss
 
-    fp32 = pretrain(replace(base, out_dir=str(tmp_path / "fp32"), precision="fp32", max_minutes=0.0))
+    fp32 = pretrain(replace(base, out_dir=str(tmp_path / "fp32"), precision="fp32", max_minutes=1e-9))
     assert fp32.precision == "fp32"
     fp32_loss, bf16_loss = read_metrics(tmp_path / "fp32")[0].loss, curve[0][1]
     assert fp32_loss != bf16_loss and abs(fp32_loss - bf16_loss) < 0.05, "same model and batch, other arithmetic"

@@ -76,6 +76,24 @@ def test_config_checks_name_the_bad_field() -> None:
         ModelConfig(hidden_size=100)
 
 
+@pytest.mark.parametrize(("field", "value", "allowed"), [
+    ("lr", -1.0, "greater than 0"), ("lr", 0.0, "greater than 0"), ("lr", float("nan"), "greater than 0"),
+    ("min_lr_ratio", 1.5, r"in \[0, 1\]"), ("weight_decay", -0.1, "at least 0"), ("beta1", 1.0, r"in \[0, 1\)"),
+    ("beta2", -0.5, r"in \[0, 1\)"), ("grad_clip", -1.0, "at least 0"), ("val_fraction", 1.0, r"in \[0, 1\)"),
+    ("max_minutes", -1.0, "greater than 0"), ("max_minutes", 0.0, "greater than 0"), ("threads", 0, "at least 1"),
+])
+def test_out_of_range_settings_are_one_line_config_errors(field: str, value: float, allowed: str) -> None:
+    """Before these checks a negative lr was a torch ValueError traceback, and a negative max_minutes or
+    zero threads trained anyway."""
+    with pytest.raises(ConfigError, match=f"pretrain.{field} must be {allowed}"):
+        PretrainConfig(data=("x",), tokenizer="t", out_dir="o", **{field: value})
+
+
+def test_edge_values_that_make_sense_are_accepted() -> None:
+    PretrainConfig(data=("x",), tokenizer="t", out_dir="o", min_lr_ratio=0.0, weight_decay=0.0, beta1=0.0,
+                   grad_clip=0.0, val_fraction=0.0, max_minutes=1e-9, threads=1)
+
+
 def test_config_round_trips_through_a_dict() -> None:
     config = PretrainConfig(data=("a", "b"), tokenizer="t", out_dir="o", model=ModelConfig(num_layers=2))
     assert PretrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
