@@ -120,12 +120,31 @@ def pretrain_cmd(
         raise fail(exc.message) from None
     if as_json:
         typer.echo(json.dumps(_jsonable(asdict(result)), indent=2))
+    if result.interrupted:
+        raise _interrupted(result, config)
+    if as_json:
         return
     resumed = f" (resumed at step {result.resumed_from_step})" if result.resumed_from_step is not None else ""
     val = "none" if result.val_loss is None else f"{result.val_loss:.4f}"
     typer.echo(f"trained {result.steps} steps{resumed}, {result.tokens_seen:,} tokens, {result.parameters:,} "
                f"parameters on {result.device} in {result.precision} ({result.precision_reason}); val loss {val} "
                f"-> {result.model_dir}")
+    if result.stopped_early:
+        typer.echo(f"stopped at step {result.steps} of {config.max_steps} (--max-minutes reached); rerun the same "
+                   "command to continue")
+
+
+def _interrupted(result: Any, config: Any) -> typer.Exit:
+    """Print the one line an interrupted run ends with (where it stopped, what was kept, how to go on) on stderr
+    and return the exit for the caller to raise: 128 + the signal's number, the shell's convention (Ctrl-C:
+    130, ``kill``: 143), so scripts see the run did not finish."""
+    import signal
+
+    out = Path(config.out_dir)
+    err_console.print(f"interrupted ({result.stop_reason}) at step {result.steps} of {config.max_steps}: "
+                      f"checkpoint saved in {out / 'checkpoint'}, model so far in {result.model_dir}; rerun the "
+                      "same command to resume", soft_wrap=True, highlight=False, markup=False, emoji=False)
+    return typer.Exit(128 + signal.Signals[result.stop_reason].value)
 
 
 def packaged_benchmarks() -> Path:
@@ -158,6 +177,7 @@ def nano(
     from dataclasses import replace
 
     from assay.train.nano import NanoConfig, publish, read_manifest, run_nano
+    from assay.train.pretrain import TrainingInterrupted
 
     config = NanoConfig(out_dir=str(out), benchmarks=str(benchmarks or packaged_benchmarks()), threads=threads, device=device,
                         precision=precision, progress=not as_json)
@@ -182,6 +202,8 @@ def nano(
                 rows, scores = _evaluate_nano(Path(summary["weights_dir"]), out, limit=eval_limit)
                 publish(config, read_manifest(out), evaluation=rows)
                 summary["evaluation"] = scores
+    except TrainingInterrupted as stop:
+        raise _interrupted(stop.result, stop.config) from None
     except AssayError as exc:
         raise fail(exc.message) from None
     if as_json:

@@ -24,7 +24,7 @@ from assay.errors import ConfigError
 from assay.train.model import ModelConfig
 from assay.train.nano_card import CardFacts, sample_completions, write_model_card
 from assay.train.nano_corpus import CorpusReport, gather_corpus, offline_sources
-from assay.train.pretrain import PretrainConfig, PretrainResult, pretrain
+from assay.train.pretrain import PretrainConfig, PretrainResult, TrainingInterrupted, pretrain
 from assay.train.tokenizer import train_tokenizer
 
 PACKAGE_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "assay-nano"
@@ -189,6 +189,15 @@ def _loss(value: float | None) -> str:
     return "none" if value is None else f"{value:.3f}"
 
 
+def _pretrain_stage(config: PretrainConfig) -> PretrainResult:
+    """One pretraining phase; ``TrainingInterrupted`` when Ctrl-C or SIGTERM stopped it, so phase 2 and
+    publishing do not run on a half-trained model (the phase's checkpoint is saved; a rerun resumes it)."""
+    result = pretrain(config)
+    if result.interrupted:
+        raise TrainingInterrupted(config, result)
+    return result
+
+
 def run_nano(config: NanoConfig = NanoConfig(), *, on_stage: Callable[[str], None] | None = None) -> NanoResult:
     """Run every stage; a rerun after an interruption resumes pretraining from its checkpoint."""
     config.check()
@@ -199,11 +208,11 @@ def run_nano(config: NanoConfig = NanoConfig(), *, on_stage: Callable[[str], Non
     say("tokenizer: training byte-level BPE")
     build_tokenizer(config)
     say("pretrain: training (resumes from runs/.../pretrain/checkpoint when present)")
-    result = pretrain(config.pretrain_config())
+    result = _pretrain_stage(config.pretrain_config())
     say(f"pretrain: {result.steps} steps, val loss {_loss(result.val_loss)}")
     if config.continue_steps:
         say("pretrain phase 2: continued pretraining from phase 1's model")
-        result = pretrain(config.continue_config())
+        result = _pretrain_stage(config.continue_config())
         say(f"pretrain phase 2: {result.steps} steps, val loss {_loss(result.val_loss)}")
     weights, samples = publish(config, corpus, result)
     say(f"published: {weights}")

@@ -5,6 +5,10 @@ Contract: ``pretrain(config)`` trains for ``config.max_steps`` optimizer steps (
 and, at the end, writes ``OUT/model/`` (safetensors + config + tokenizer + ``training.json``), which
 ``transformers.AutoModelForCausalLM`` and ``AutoTokenizer`` load. Started again with the same config
 and output directory, it resumes from the checkpoint and reproduces the uninterrupted run's losses.
+
+The first SIGINT (Ctrl-C) or SIGTERM asks the run to stop: it finishes the optimizer step in flight,
+checkpoints, exports ``OUT/model/`` as a ``max_minutes`` stop does and returns with ``stop_reason`` set,
+so rerunning resumes with nothing finished lost. A second signal aborts at once (the OS default).
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from __future__ import annotations
 import json
 import math
 import random
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from assay.errors import ConfigError
@@ -172,6 +179,55 @@ class PretrainResult:
     """Why that precision (``auto``'s rule, or the option that forced it)."""
     resumed_from_step: int | None
     stopped_early: bool
+    stop_reason: str | None = None
+    """Why the run stopped before ``max_steps``: ``max_minutes``, or the signal that interrupted it
+    (``SIGINT``, ``SIGTERM``); None when it trained to the end."""
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped by a signal (Ctrl-C, ``kill``), not by the run's own step or time budget."""
+        return self.stop_reason in INTERRUPT_SIGNALS
+
+
+INTERRUPT_SIGNALS = ("SIGINT", "SIGTERM")
+"""Signals that stop a run gracefully (after the current step, checkpointed); a second one aborts at once."""
+
+
+class TrainingInterrupted(Exception):
+    """Raised by multi-stage recipes (``assay train nano``) when a pretraining stage was interrupted, so later
+    stages do not run on a half-trained model; carries the stage's config and result for the message."""
+
+    def __init__(self, config: PretrainConfig, result: PretrainResult) -> None:
+        super().__init__(f"{result.stop_reason} at step {result.steps} of {config.max_steps}")
+        self.config, self.result = config, result
+
+
+class _StopSignals:
+    """Context manager: while active, the first SIGINT/SIGTERM records its name in ``received`` instead of
+    killing the process, and hands both signals back to the OS default, so a second one aborts at once.
+    The previous handlers come back on exit. Python only lets the main thread set handlers; elsewhere
+    (a run started from a worker thread) it installs nothing and signals keep their usual effect."""
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for name in INTERRUPT_SIGNALS:
+                signum = getattr(signal, name)
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signal.Signals(signum).name
+        for other in self._previous:
+            signal.signal(other, signal.SIG_DFL)
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, previous in self._previous.items():
+            # None: the handler was not set from Python; the OS default is the closest we can restore.
+            signal.signal(signum, signal.SIG_DFL if previous is None else previous)
 
 
 def lr_factor(step: int, *, warmup: int, total: int, min_ratio: float) -> float:
@@ -347,8 +403,10 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
     stopped_early = False
     segment_start, segment_tokens = time.perf_counter(), 0
     base_elapsed = state.elapsed_s
+    stop_reason: str | None = None
     model.train()
-    with TrainProgress(config.max_steps, start=state.step, enabled=config.progress) as bar, \
+    with _StopSignals() as stop, \
+            TrainProgress(config.max_steps, start=state.step, enabled=config.progress) as bar, \
             open(metrics_path, "a", encoding="utf-8") as log:
         while state.step < config.max_steps:
             lr = scheduler.get_last_lr()[0]
@@ -373,8 +431,11 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
             state.elapsed_s = base_elapsed + time.perf_counter() - segment_start
             done = state.step >= config.max_steps
             out_of_time = config.max_minutes is not None and state.elapsed_s >= config.max_minutes * 60
+            if not done:
+                stop_reason = stop.received or ("max_minutes" if out_of_time else None)
+            end = done or stop_reason is not None
             val_loss = None
-            if state.step % config.eval_interval == 0 or done or out_of_time:
+            if state.step % config.eval_interval == 0 or end:
                 val_loss = last_val = evaluate(model, val_x, val_y, batch_size=config.batch_size, placement=placement)
                 state.last_val_loss = val_loss
                 state.best_val_loss = min(val_loss, state.best_val_loss or math.inf)
@@ -386,22 +447,23 @@ def pretrain(config: PretrainConfig, *, on_log: Callable[[StepLog], None] | None
                     on_log(entry)
             rate = segment_tokens / max(1e-9, time.perf_counter() - segment_start)
             bar.update(state.step, loss=step_loss, val_loss=last_val, tokens_per_s=rate)
-            if state.step % config.checkpoint_interval == 0 or done or out_of_time:
+            if state.step % config.checkpoint_interval == 0 or end:
                 save_checkpoint(ckpt_dir, model=model, optimizer=optimizer, scheduler=scheduler, state=state,
                                 config=resolved)
-            if out_of_time and not done:
+            if stop_reason is not None:
                 stopped_early = True
                 break
 
-    model_dir = export_model(model, tokenizer, out / "model", training={
-        "config": resolved, "steps": state.step, "tokens_seen": state.tokens_seen, "train_loss": last_loss,
-        "val_loss": last_val, "best_val_loss": state.best_val_loss, "elapsed_s": round(state.elapsed_s, 1), "device": device,
-        "precision": placement.precision, "precision_reason": placement.reason, "gpu": torch.cuda.get_device_name(device) if device != "cpu" else None,
-        "parameters": count_parameters(model), "tokens_per_step": tokens_per_step})
+        # Still under _StopSignals: a first signal now cannot cut the export short (a second one aborts).
+        model_dir = export_model(model, tokenizer, out / "model", training={
+            "config": resolved, "steps": state.step, "tokens_seen": state.tokens_seen, "train_loss": last_loss,
+            "val_loss": last_val, "best_val_loss": state.best_val_loss, "elapsed_s": round(state.elapsed_s, 1), "device": device,
+            "precision": placement.precision, "precision_reason": placement.reason, "gpu": torch.cuda.get_device_name(device) if device != "cpu" else None,
+            "parameters": count_parameters(model), "tokens_per_step": tokens_per_step})
     seg = time.perf_counter() - segment_start
     return PretrainResult(model_dir, state.step, state.tokens_seen, count_parameters(model), last_loss, last_val,
                           state.elapsed_s, segment_tokens / max(1e-9, seg), device, placement.precision,
-                          placement.reason, resumed_from, stopped_early)
+                          placement.reason, resumed_from, stopped_early, stop_reason)
 
 
 def export_model(model: Any, tokenizer: Any, out: Path, *, training: dict[str, Any]) -> Path:

@@ -6,6 +6,7 @@ Run: ``python -m pytest tests/integration/train/test_pretrain_cli_messages.py -q
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,23 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     (root / "a.py").write_text(SOURCE * 8)
     train_tokenizer([SOURCE] * 10, root / "tok", vocab_size=300)
     return root / "a.py", root / "tok"
+
+
+def test_a_max_minutes_stop_says_where_it_stopped_and_how_to_continue(inputs, tmp_path: Path) -> None:
+    """Before, it printed only ``trained 1 steps, ... -> mm/model``: a stopped run looked finished."""
+    src, tok = inputs
+    argv = ["pretrain", str(src), "--tokenizer", str(tok), "--out", str(tmp_path / "mm"), *TINY, "--steps", "3"]
+    res = runner.invoke(train_app, [*argv, "--max-minutes", "0.00001"])
+    assert res.exit_code == 0, res.output
+    assert "stopped at step 1 of 3 (--max-minutes reached); rerun the same command to continue" in res.stdout
+
+    as_json = runner.invoke(train_app, [*argv, "--max-minutes", "0.00001", "--json"])
+    result = json.loads(as_json.stdout)
+    assert (result["steps"], result["stopped_early"], result["stop_reason"]) == (2, True, "max_minutes")
+
+    done = runner.invoke(train_app, argv)
+    assert done.exit_code == 0 and "trained 3 steps (resumed at step 2)" in done.stdout
+    assert "stopped at" not in done.stdout
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [

@@ -153,3 +153,38 @@ def test_init_from_refuses_a_model_of_another_shape(setup) -> None:
     config = replace(base, out_dir=str(root / "wider"), model=wider, max_steps=1, init_from=str(source))
     with pytest.raises(ConfigError, match="init_from: .* has shape"):
         pretrain(config)
+
+
+def _straight_run(root: Path, base: PretrainConfig) -> Path:
+    out = root / "straight"
+    if not (out / "model").exists():
+        pretrain(replace(base, out_dir=str(out)))
+    return out
+
+
+def test_sigint_finishes_the_step_checkpoints_and_resumes_onto_the_same_curve(setup) -> None:
+    """A real SIGINT, raised in this (main) thread while step 8 is logged: the run finishes step 9, evaluates,
+    checkpoints, exports and returns; the rerun resumes at 9 and logs exactly the uninterrupted losses.
+    Before, SIGINT raised KeyboardInterrupt mid-step and everything since the step-6 checkpoint was lost."""
+    import signal
+
+    root, base = setup
+    expected = _losses(_straight_run(root, base))
+    config = replace(base, out_dir=str(root / "sigint"))
+    before = signal.getsignal(signal.SIGINT)
+
+    def interrupt_at_8(entry) -> None:
+        if entry.step == 8:
+            signal.raise_signal(signal.SIGINT)
+
+    first = pretrain(config, on_log=interrupt_at_8)
+    assert (first.stopped_early, first.stop_reason, first.interrupted, first.steps) == (True, "SIGINT", True, 9)
+    assert signal.getsignal(signal.SIGINT) is before, "the previous SIGINT handler must be restored"
+    assert (root / "sigint" / "model" / "model.safetensors").is_file()
+    assert json.loads((root / "sigint" / "model" / "training.json").read_text())["steps"] == 9
+
+    resumed = pretrain(config)
+    assert resumed.resumed_from_step == 9 and resumed.steps == 24 and resumed.stop_reason is None
+    got = _losses(root / "sigint")
+    assert [(s, loss) for s, loss, _ in got] == pytest.approx([(s, loss) for s, loss, _ in expected], rel=1e-6)
+    assert [v for s, _, v in got if s != 9] == pytest.approx([v for s, _, v in expected if s != 9], rel=1e-6)

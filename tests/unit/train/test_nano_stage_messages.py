@@ -35,3 +35,32 @@ def test_val_loss_is_shown_to_three_decimals(losses: tuple[float | None, float |
     said: list[str] = []
     nano.run_nano(nano.NanoConfig(out_dir=str(tmp_path), continue_steps=3), on_stage=said.append)
     assert [s for s in said if "val loss" in s] == lines
+
+
+def test_an_interrupted_phase_stops_the_recipe_and_the_command_exits_130(monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
+    """Ctrl-C in phase 1 (pretrain returns with stop_reason SIGINT, checkpointed) must not go on to phase 2 and
+    publish a half-trained model; ``assay train nano`` says where it stopped and exits 130. Stand-ins as above;
+    the real signal handling is tested in tests/integration/train/test_pretrain_interrupt.py."""
+    from dataclasses import replace
+
+    from typer.testing import CliRunner
+
+    from assay.cli.train import train_app
+
+    calls: list[str] = []
+
+    def fake_pretrain(config):
+        calls.append(config.out_dir)
+        return replace(_result(None), steps=7, stopped_early=True, stop_reason="SIGINT")
+
+    monkeypatch.setattr(nano, "build_corpus", lambda config: CorpusReport(tmp_path / "c.jsonl", 1, 10, 13))
+    monkeypatch.setattr(nano, "build_tokenizer", lambda config: tmp_path)
+    monkeypatch.setattr(nano, "pretrain", fake_pretrain)
+    monkeypatch.setattr(nano, "publish", lambda *a, **k: pytest.fail("an interrupted recipe must not publish"))
+    res = CliRunner().invoke(train_app, ["nano", "--out", str(tmp_path), "--steps", "40", "--no-evaluate"])
+    assert res.exit_code == 130, res.output
+    assert calls == [str(tmp_path / "pretrain")]
+    assert (f"interrupted (SIGINT) at step 7 of 40: checkpoint saved in {tmp_path / 'pretrain' / 'checkpoint'}"
+            in res.output)
+    assert "rerun the same command to resume" in res.output and "Traceback" not in res.output

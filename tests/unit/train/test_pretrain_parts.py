@@ -94,6 +94,42 @@ def test_edge_values_that_make_sense_are_accepted() -> None:
                    grad_clip=0.0, val_fraction=0.0, max_minutes=1e-9, threads=1)
 
 
+def test_first_signal_is_recorded_and_hands_over_to_the_os_default_then_handlers_come_back() -> None:
+    """The real handlers, raised for real in this (main) thread: the first SIGINT only sets the flag; after
+    it SIGINT and SIGTERM are SIG_DFL, so a second Ctrl-C kills at once; on exit the previous ones return."""
+    import signal
+
+    from assay.train.pretrain import _StopSignals
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with _StopSignals() as stop:
+        assert stop.received is None
+        signal.raise_signal(signal.SIGINT)
+        assert stop.received == "SIGINT"
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_no_handlers_are_installed_outside_the_main_thread() -> None:
+    import signal
+    import threading
+
+    from assay.train.pretrain import _StopSignals
+
+    before = signal.getsignal(signal.SIGINT)
+    seen: list[object] = []
+
+    def work() -> None:
+        with _StopSignals():
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen == [before]
+
+
 def test_config_round_trips_through_a_dict() -> None:
     config = PretrainConfig(data=("a", "b"), tokenizer="t", out_dir="o", model=ModelConfig(num_layers=2))
     assert PretrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
