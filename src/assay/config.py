@@ -112,7 +112,8 @@ class ModelConfig(_Strict):
     tokenizer: str | None = None
     """A tokenizer (HF id or directory) for counting prompt tokens of remote models."""
     spec: str | None = None
-    """Model-spec family; matched from ``path`` / ``model`` when omitted."""
+    """Model-spec family; when omitted, the one assay recorded in a local model folder (``training.json``,
+    ``assay_lora.json``), else matched from ``path`` / ``model``, else ``generic`` (``assay.specs.registry.spec_for``)."""
     timeout_s: float = 30.0
     device: str = "auto"
     defaults: ModelDefaults = ModelDefaults()

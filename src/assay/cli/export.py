@@ -22,7 +22,7 @@ def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="gguf or safetensors.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file (gguf) or folder (safetensors).")],
     dtype: Annotated[str | None, typer.Option(help="gguf: f32 or f16 (default); safetensors: float32 (default), float16, bfloat16.")] = None,
-    spec: Annotated[str | None, typer.Option(help="Model-spec family for GGUF FIM token ids (matched from MODEL when omitted).")] = None,
+    spec: Annotated[str | None, typer.Option(help="Model-spec family for GGUF FIM token ids (when omitted: recorded in MODEL's folder, else matched from MODEL).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Export a model as one GGUF file (for llama.cpp) or as a safetensors model folder."""
@@ -44,19 +44,14 @@ def export(
 
 
 def _spec_for(path: Path, spec: str | None) -> str | None:
-    from assay.specs.registry import get_spec, match_spec
-    from assay.train.lora import LORA_INFO
+    """The family to write into the entry: ``--spec``, else what assay recorded in the model's folder
+    (``training.json``, ``assay_lora.json``), else a match on the path; None leaves it to load time."""
+    from assay.specs.registry import get_spec, infer_spec
 
     if spec:
         return get_spec(spec).family
-    if (found := match_spec(str(path))) is not None:
-        return found.family
-    info = path / LORA_INFO
-    if info.is_file():
-        recorded = json.loads(info.read_text(encoding="utf-8")).get("spec")
-        if recorded:
-            return get_spec(recorded).family
-    return None
+    found = infer_spec(str(path))
+    return found.family if found is not None else None
 
 
 def register_model(name: str, path: Path, *, config: Path = Path("assay.yaml"), spec: str | None = None,
@@ -125,7 +120,7 @@ def register_model(name: str, path: Path, *, config: Path = Path("assay.yaml"), 
 def register(
     name: Annotated[str, typer.Argument(help="The name clients will use for the model.")],
     path: Annotated[Path, typer.Option("--path", help="Model directory (merged model or LoRA adapter), or a .gguf file (served by llama.cpp in-process).")],
-    spec: Annotated[str | None, typer.Option(help="Model-spec family (matched from the path when omitted).")] = None,
+    spec: Annotated[str | None, typer.Option(help="Model-spec family (when omitted: the one assay recorded in the model folder, else matched from the path).")] = None,
     config: Annotated[Path, typer.Option("--config", help="The assay.yaml to edit (created when missing).")] = Path("assay.yaml"),
     default: Annotated[bool, typer.Option("--default", help="Put the model first, making it the default.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a model of the same name.")] = False,

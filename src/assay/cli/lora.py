@@ -17,7 +17,7 @@ def lora_command(
     base: Annotated[str, typer.Argument(help="Base model: a Hugging Face id or a local model directory.")],
     data: Annotated[Path, typer.Option("--data", "-d", help="Corpus folder from `assay data build`, or a JSONL file with a 'text' field.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (adapter, or merged model with --merge).")],
-    spec: Annotated[str | None, typer.Option(help="Model-spec family for FIM tokens (matched from BASE when omitted).")] = None,
+    spec: Annotated[str | None, typer.Option(help="Model-spec family for FIM tokens (when omitted: recorded in BASE's folder, else matched from BASE).")] = None,
     merge: Annotated[bool, typer.Option("--merge", help="Merge the adapter into the base weights.")] = False,
     steps: Annotated[int, typer.Option(help="Optimisation steps.")] = 200,
     batch_size: Annotated[int, typer.Option(help="Sequences per step.")] = 4,

@@ -8,7 +8,8 @@ Input: a transformers model directory (or Hugging Face id), or a peft adapter fo
 - ``gguf``: one llama.cpp file, written with the ``gguf`` package: architecture ``llama`` (Llama
   and Mistral-style checkpoints), f32 or f16 matrices (norms stay f32), the tokenizer as a
   ``gpt2``-style byte-level BPE (tokens, token types, merges, bos/eos/pad ids) and, when the model
-  spec declares them, llama.cpp's FIM token ids. Query/key projections are permuted to llama.cpp's
+  spec declares them (``--spec``, else the spec recorded in the model's folder, else a name match),
+  llama.cpp's FIM token ids. Query/key projections are permuted to llama.cpp's
   rotary layout, as llama.cpp's own converter does.
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from assay.errors import ConfigError
-from assay.specs.registry import get_spec, match_spec
+from assay.specs.registry import get_spec, infer_spec
 
 ExportFormat = Literal["gguf", "safetensors"]
 GgufType = Literal["f32", "f16"]
@@ -112,7 +113,7 @@ def _vocab(tokenizer: Any, n_vocab: int) -> tuple[list[str], list[int]]:
 def _fim_ids(model: str, spec: str | None, vocab: dict[str, int]) -> dict[str, int]:
     import gguf
 
-    found = get_spec(spec) if spec else match_spec(model) or get_spec("assay-nano")
+    found = get_spec(spec) if spec else infer_spec(model) or get_spec("assay-nano")
     keys = gguf.Keys.Tokenizer
     wanted = {keys.FIM_PRE_ID: found.fim.prefix, keys.FIM_SUF_ID: found.fim.suffix, keys.FIM_MID_ID: found.fim.middle,
               keys.FIM_PAD_ID: "<fim_pad>", keys.FIM_REP_ID: found.repo.repo_name, keys.FIM_SEP_ID: found.repo.file_sep}

@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import ConfigError
-from assay.specs.registry import get_spec, match_spec
+from assay.specs.registry import LORA_RECORD, get_spec, infer_spec
+from assay.specs.schema import ModelSpec
 from assay.train.precision import Placement, resolve_placement
 
-LORA_INFO = "assay_lora.json"
+LORA_INFO = LORA_RECORD
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class LoraOptions:
     """A corpus folder from ``assay data build`` or a JSONL file with a ``text`` field per line."""
     out: Path
     spec: str | None = None
-    """Model-spec family for the FIM tokens; matched from ``base`` when None."""
+    """Model-spec family for the FIM tokens; when None, what assay recorded in a local ``base`` folder, else matched
+    from ``base`` (``assay.specs.registry.infer_spec``)."""
     fim_rate: float = 0.5
     rank: int = 8
     alpha: int = 16
@@ -95,11 +97,16 @@ StepHook = Callable[[int, float], None]
 """Called as ``hook(step, loss)`` after each optimisation step."""
 
 
+def _base_spec(options: LoraOptions) -> ModelSpec | None:
+    """The spec trained with: ``options.spec``, else what assay recorded in the base's folder, else a name match."""
+    return get_spec(options.spec) if options.spec else infer_spec(options.base)
+
+
 def _fim_tokens(options: LoraOptions, tokenizer: Any) -> Any | None:
     """The FIM sentinels when the spec has them and the tokenizer holds each as one token; else None."""
     from assay.train.fim import FimTokens
 
-    spec = get_spec(options.spec) if options.spec else match_spec(options.base)
+    spec = _base_spec(options)
     if spec is None or options.fim_rate == 0.0:
         return None
     try:
@@ -296,7 +303,7 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
                         precision_reason=placement.reason)
     info = asdict(result) | {"options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}}
     info["out"], info["adapter_dir"] = str(out), str(adapter_dir)
-    info["spec"] = options.spec or (s.family if (s := match_spec(options.base)) else None)
+    info["spec"] = s.family if (s := _base_spec(options)) is not None else None
     (out / LORA_INFO).write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
     return result
 

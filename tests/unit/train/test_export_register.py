@@ -163,3 +163,27 @@ def test_exporting_a_lora_adapter_merges_it(tiny_model_dir: Path, tmp_path: Path
     with torch.no_grad():
         assert torch.allclose(merged(ids).logits, with_adapter(ids).logits, atol=1e-5)
         assert not torch.allclose(merged(ids).logits, plain(ids).logits, atol=1e-4)
+
+
+def test_export_reads_the_fim_ids_for_the_spec_a_lora_output_records(tmp_path: Path) -> None:
+    """An adapter assay trained says its spec in assay_lora.json; its name ("lora1") matches none, and the old
+    fallback (assay-nano's ``<fim_prefix>``) is not in this Qwen-style vocabulary."""
+    import json
+
+    import gguf
+
+    from assay.train.lora import LoraOptions, train_lora
+    from tests.support.tiny_model import build_tiny_model
+
+    base = build_tiny_model(tmp_path / "base", special_tokens=["<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>",
+                                                                "<|fim_suffix|>", "<|fim_pad|>", "<|file_sep|>"])
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"text": "def add(a, b):\n    return a + b\n"}) + "\n" for _ in range(20)))
+    out = tmp_path / "lora1"
+    train_lora(LoraOptions(base=str(base), data=data, out=out, spec="qwen2.5-coder", steps=1, seq_len=16,
+                           batch_size=2))
+    run = CliRunner().invoke(_app(), ["export", str(out), "--format", "gguf", "--out", str(tmp_path / "l.gguf")])
+    assert run.exit_code == 0, run.output
+    fields = {k: f.contents() for k, f in gguf.GGUFReader(tmp_path / "l.gguf").fields.items()}
+    assert fields["tokenizer.ggml.fim_pre_token_id"] == fields["tokenizer.ggml.tokens"].index("<|fim_prefix|>")
+    assert fields["tokenizer.ggml.fim_sep_token_id"] == fields["tokenizer.ggml.tokens"].index("<|file_sep|>")
