@@ -51,8 +51,9 @@ def load_for_export(model: str) -> tuple[Any, Any]:
             return merged.eval(), AutoTokenizer.from_pretrained(str(path))
         return (AutoModelForCausalLM.from_pretrained(model, dtype="float32").eval(),
                 AutoTokenizer.from_pretrained(model))
-    except OSError as exc:
-        raise ConfigError(f"cannot load model '{model}' for export: {str(exc).splitlines()[0]}") from None
+    except (OSError, ValueError) as exc:  # ValueError: "Unrecognized model", a folder with no usable tokenizer
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise ConfigError(f"cannot export {model}: it is not a model folder or Hugging Face model id: {first}") from None
 
 
 def export_safetensors(model: str, out: Path, dtype: Literal["float32", "float16", "bfloat16"] = "float32") -> ExportResult:
@@ -196,13 +197,19 @@ def export_gguf(model: str, out: Path, dtype: GgufType = "f16", spec: str | None
 
 def export_model(model: str, fmt: ExportFormat, out: Path, *, dtype: str | None = None,
                  spec: str | None = None) -> ExportResult:
-    """Dispatch on ``fmt``; ``dtype`` is ``f32``/``f16`` for GGUF and ``float32``/``float16``/``bfloat16`` for safetensors."""
+    """Dispatch on ``fmt``; ``dtype`` is ``f32``/``f16`` for GGUF and ``float32``/``float16``/``bfloat16`` for safetensors.
+
+    ``out`` is checked before the model is loaded, so a wrong path fails at once with one line."""
     if fmt == "gguf":
         if dtype not in (None, "f32", "f16"):
             raise ConfigError(f"GGUF export writes f32 or f16 tensors, not '{dtype}'")
+        if out.is_dir():
+            raise ConfigError(f"--out {out} is a folder; GGUF export writes one file, e.g. {out / 'model.gguf'}")
         return export_gguf(model, out, dtype or "f16", spec)  # type: ignore[arg-type]
     if fmt == "safetensors":
         if dtype not in (None, "float32", "float16", "bfloat16"):
             raise ConfigError(f"safetensors export casts to float32, float16 or bfloat16, not '{dtype}'")
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"--out {out} is a file; safetensors export writes a model folder")
         return export_safetensors(model, out, dtype or "float32")  # type: ignore[arg-type]
     raise ConfigError(f"unknown export format '{fmt}'; use gguf or safetensors")

@@ -71,6 +71,8 @@ class LoraOptions:
             raise ConfigError(f"lora fim_rate must be between 0 and 1, got {self.fim_rate}")
         if self.lr <= 0:
             raise ConfigError(f"lora lr must be positive, got {self.lr}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"lora dropout must be at least 0 and below 1, got {self.dropout}")
 
 
 @dataclass(frozen=True)
@@ -151,13 +153,21 @@ def pack_tokens(texts: Iterator[str], tokenizer: Any, seq_len: int, max_windows:
     return windows
 
 
+def _not_a_model(base: str, reason: str | Exception) -> ConfigError:
+    """What transformers raises for a folder without a model or tokenizer, or an unknown id (OSError or
+    ValueError, many lines long), as one line."""
+    text = str(reason)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(reason).__name__)
+    return ConfigError(f"{base} is not a model folder or Hugging Face model id: {first}")
+
+
 def _load_base(base: str, dtype: str) -> Any:
     from transformers import AutoModelForCausalLM
 
     try:
         return AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
-    except OSError as exc:
-        raise ConfigError(f"cannot load base model '{base}': {str(exc).splitlines()[0]}") from None
+    except (OSError, ValueError) as exc:
+        raise _not_a_model(base, exc) from None
 
 
 def _base_parameters(base: str) -> int | None:
@@ -181,7 +191,9 @@ def _load_tokenizer(base: str) -> Any:
     try:
         return AutoTokenizer.from_pretrained(base)
     except OSError as exc:
-        raise ConfigError(f"cannot load the tokenizer of '{base}': {str(exc).splitlines()[0]}") from None
+        raise _not_a_model(base, exc) from None
+    except ValueError:  # "Couldn't instantiate the backend tokenizer ... sentencepiece or tiktoken"
+        raise _not_a_model(base, "it holds no tokenizer transformers can load (tokenizer.json)") from None
 
 
 def _merged(model: Any, options: LoraOptions, adapter_dir: Path, placement: Placement) -> Any:
@@ -202,11 +214,23 @@ def _peft_model(model: Any, options: LoraOptions) -> Any:
                           target_modules=targets, task_type="CAUSAL_LM")
 
     if options.target_modules:
-        return get_peft_model(model, config(list(options.target_modules)))
+        try:
+            return get_peft_model(model, config(list(options.target_modules)))
+        except ValueError as exc:  # peft's NoMatchingPeftModuleError among others
+            raise ConfigError(f"lora --target {', '.join(options.target_modules)}: {str(exc).splitlines()[0]} "
+                              f"(linear modules of {options.base}: {', '.join(_linear_names(model))})") from None
     try:
         return get_peft_model(model, config(None))
     except ValueError:
         return get_peft_model(model, config("all-linear"))
+
+
+def _linear_names(model: Any) -> list[str]:
+    """The distinct last names of the model's linear layers: what ``--target`` may name."""
+    import torch
+
+    return sorted({name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+                   if isinstance(module, torch.nn.Linear) and name})
 
 
 def _loss(model: Any, batch: Any, placement: Placement) -> Any:
@@ -239,8 +263,8 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
     rng = random.Random(options.seed)
     placement = resolve_placement(options.device, options.precision, parameters=_base_parameters(options.base))
     device = placement.device
-    tokenizer = _load_tokenizer(options.base)
     model = _load_base(options.base, "bfloat16" if placement.precision == "bf16" else "float32").to(device)
+    tokenizer = _load_tokenizer(options.base)
     fim_tokens = _fim_tokens(options, tokenizer)
 
     needed = options.steps * options.batch_size

@@ -4,6 +4,7 @@ with the ``gguf`` package's reader). The llama.cpp parity check is in tests/inte
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -163,6 +164,35 @@ def test_exporting_a_lora_adapter_merges_it(tiny_model_dir: Path, tmp_path: Path
     with torch.no_grad():
         assert torch.allclose(merged(ids).logits, with_adapter(ids).logits, atol=1e-5)
         assert not torch.allclose(merged(ids).logits, plain(ids).logits, atol=1e-4)
+
+
+def _one_line_error(run: Any, *expected: str) -> None:
+    """QA got tracebacks here; the CLI must say one ``error:`` line and exit 2 (an uncaught exception exits 1)."""
+    assert run.exit_code == 2, run.output
+    lines = [line for line in run.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.output
+    for text in expected:
+        assert text in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("fmt", ["gguf", "safetensors"])
+def test_exporting_a_folder_that_is_not_a_model_is_one_line(fmt: str, tmp_path: Path) -> None:
+    notatok = tmp_path / "notatok"
+    notatok.mkdir()
+    (notatok / "readme.txt").write_text("hi")
+    run = CliRunner().invoke(_app(), ["export", str(notatok), "--format", fmt, "--out", str(tmp_path / "x.gguf")])
+    _one_line_error(run, f"cannot export {notatok}: it is not a model folder or Hugging Face model id")
+
+
+def test_gguf_out_that_is_a_folder_is_refused_before_loading(tiny_model_dir: Path, tmp_path: Path) -> None:
+    existing = tmp_path / "existing_folder"
+    existing.mkdir()
+    run = CliRunner().invoke(_app(), ["export", str(tiny_model_dir), "--format", "gguf", "--out", str(existing)])
+    _one_line_error(run, f"--out {existing} is a folder; GGUF export writes one file")
+    (tmp_path / "weights.safetensors").write_text("")
+    run = CliRunner().invoke(_app(), ["export", str(tiny_model_dir), "--format", "safetensors",
+                                      "--out", str(tmp_path / "weights.safetensors")])
+    _one_line_error(run, "is a file; safetensors export writes a model folder")
 
 
 def test_export_reads_the_fim_ids_for_the_spec_a_lora_output_records(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -113,3 +114,50 @@ def test_the_base_size_that_auto_precision_uses_is_read_without_loading_weights(
     loaded = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     assert _base_parameters(str(tiny_model_dir)) == count_parameters(loaded)
     assert _base_parameters(str(tmp_path / "missing")) is None, "an unreadable base is reported by the loader"
+
+
+def _lora_cli(*args: str) -> Any:
+    app = typer.Typer()
+    app.command()(lora_command)
+    return CliRunner().invoke(app, list(args))
+
+
+def _one_line_error(run: Any, *expected: str) -> None:
+    """QA got tracebacks here; the CLI must say one ``error:`` line and exit 2."""
+    assert run.exit_code == 2, run.output  # an uncaught exception exits 1
+    assert "Traceback" not in run.output
+    lines = [line for line in run.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.output
+    for text in expected:
+        assert text in lines[0], lines[0]
+
+
+def test_a_target_module_the_base_lacks_is_one_line_naming_the_modules_it_has(tiny_model_dir: Path,
+                                                                             tmp_path: Path) -> None:
+    run = _lora_cli(str(tiny_model_dir), "--data", str(_jsonl(tmp_path / "d.jsonl")), "--out", str(tmp_path / "o"),
+                    "--steps", "1", "--seq-len", "16", "--target", "nosuchmodule")
+    _one_line_error(run, "--target nosuchmodule", "not found", "q_proj")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("dropout", ["2", "1", "-0.1"])
+def test_dropout_outside_0_to_1_is_refused_before_loading_anything(dropout: str, tmp_path: Path) -> None:
+    run = _lora_cli(str(tmp_path), "--data", str(tmp_path), "--out", str(tmp_path / "o"), f"--dropout={dropout}")
+    _one_line_error(run, "lora dropout must be at least 0 and below 1", f"got {float(dropout)}")
+
+
+def test_a_folder_that_is_not_a_model_is_one_line(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data = str(_jsonl(tmp_path / "d.jsonl"))
+    notatok = tmp_path / "notatok"
+    notatok.mkdir()
+    (notatok / "readme.txt").write_text("hi")
+    _one_line_error(_lora_cli(str(notatok), "--data", data, "--out", str(tmp_path / "o")),
+                    f"{notatok} is not a model folder or Hugging Face model id")
+    weights_only = tmp_path / "weights-only"  # a model, but no tokenizer: transformers' "sentencepiece or tiktoken"
+    weights_only.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copyfile(tiny_model_dir / name, weights_only / name)
+    _one_line_error(_lora_cli(str(weights_only), "--data", data, "--out", str(tmp_path / "o")),
+                    f"{weights_only} is not a model folder or Hugging Face model id", "no tokenizer")
