@@ -124,10 +124,15 @@ def register(
     config: Annotated[Path, typer.Option("--config", help="The assay.yaml to edit (created when missing).")] = Path("assay.yaml"),
     default: Annotated[bool, typer.Option("--default", help="Put the model first, making it the default.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a model of the same name.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Add a local model (a model directory or a GGUF file) to assay.yaml, keeping the rest of the file as it was."""
     try:
         entry = register_model(name, path, config=config, spec=spec, make_default=default, replace=replace)
     except AssayError as exc:
         raise fail(exc.message) from None
+    if as_json:
+        typer.echo(json.dumps({**entry, "spec": entry.get("spec"), "config": str(config.resolve()),
+                               "default": default}, indent=2))
+        return
     typer.echo(f"registered '{name}' ({entry['path']}, spec {entry.get('spec', 'matched at load')}) in {config}")

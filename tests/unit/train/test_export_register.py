@@ -54,6 +54,20 @@ def test_register_keeps_the_rest_of_the_file(tiny_model_dir: Path, tmp_path: Pat
     assert [m.name for m in load_settings(config).models] == ["mine", "remote"]
 
 
+def test_register_json_says_what_was_written_and_where(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    config = tmp_path / "assay.yaml"
+    config.write_text(CONFIG)
+    run = CliRunner().invoke(_app(), ["register", "mine", "--path", str(tiny_model_dir), "--config", str(config),
+                                      "--default", "--json"])
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output) == {"name": "mine", "provider": "local", "path": str(tiny_model_dir.resolve()),
+                                      "spec": load_settings(config).model("mine").spec,
+                                      "config": str(config.resolve()), "default": True}
+    assert [m.name for m in load_settings(config).models] == ["mine", "remote"]
+
+
 def test_register_into_a_new_file_keeps_the_builtin_default(tiny_model_dir: Path, tmp_path: Path) -> None:
     config = tmp_path / "new" / "assay.yaml"
     entry = register_model("mine", tiny_model_dir, config=config)
