@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from assay.errors import ConfigError
 from assay.specs.registry import get_spec, infer_spec
+from assay.train.files import share_like_siblings
 
 ExportFormat = Literal["gguf", "safetensors"]
 GgufType = Literal["f32", "f16"]
@@ -64,6 +65,7 @@ def export_safetensors(model: str, out: Path, dtype: Literal["float32", "float16
     out.mkdir(parents=True, exist_ok=True)
     loaded.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
+    share_like_siblings(out)
     files = list(out.glob("*.safetensors"))
     size = sum(f.stat().st_size for f in files)
     return ExportResult("safetensors", out, size, len(loaded.state_dict()), dtype)

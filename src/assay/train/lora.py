@@ -28,6 +28,7 @@ from typing import Any
 from assay.errors import ConfigError
 from assay.specs.registry import LORA_RECORD, get_spec, infer_spec
 from assay.specs.schema import ModelSpec
+from assay.train.files import share_like_siblings
 from assay.train.precision import Placement, resolve_placement
 
 LORA_INFO = LORA_RECORD
@@ -315,11 +316,13 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
     adapter_dir = out / "adapter" if options.merge else out
     model.save_pretrained(adapter_dir)
     tokenizer.save_pretrained(adapter_dir)
+    share_like_siblings(adapter_dir)
     _point_adapter_at_base(adapter_dir, options.base)
     if options.merge:
         merged = _merged(model, options, adapter_dir, placement)
         merged.save_pretrained(out, safe_serialization=True)
         tokenizer.save_pretrained(out)
+        share_like_siblings(out)
     result = LoraResult(out=out, adapter_dir=adapter_dir, merged=options.merge, losses=tuple(losses),
                         fim=fim_tokens is not None, trainable_parameters=trainable,
                         train_tokens=len(train) * options.seq_len, val_loss_before=val_before,

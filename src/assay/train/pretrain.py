@@ -28,6 +28,7 @@ from typing import Any
 from assay.errors import ConfigError
 from assay.train.checkpoint import TrainState, load_checkpoint, restore, save_checkpoint
 from assay.train.data import Document, build_stream, read_documents, rows, split_documents
+from assay.train.files import share_like_siblings
 from assay.train.fim import FimConfig, FimTokens
 from assay.train.model import ModelConfig, build_model, count_parameters, planned_parameters
 from assay.train.precision import Placement, check_precision, resolve_placement
@@ -476,5 +477,6 @@ def export_model(model: Any, tokenizer: Any, out: Path, *, training: dict[str, A
     model.generation_config.pad_token_id = model.config.pad_token_id
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
+    share_like_siblings(out)
     (out / "training.json").write_text(json.dumps(training, indent=2, default=str) + "\n")
     return out

@@ -49,7 +49,9 @@ def test_tokenizer_then_pretrain_from_the_command_line(tmp_path: Path) -> None:
     result = json.loads(res.stdout)
     assert result["steps"] == 4 and result["tokens_seen"] == 4 * 2 * 32 and result["device"] == "cpu"
     assert result["val_loss"] is not None
-    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+    model = tmp_path / "run" / "model"
+    assert (model / "model.safetensors").stat().st_mode & 0o777 == (model / "config.json").stat().st_mode & 0o777, \
+        "the weights are as readable as the files beside them (safetensors writes them 0600)"
 
     again = runner.invoke(train_app, pretrain)
     assert again.exit_code == 0, again.output
