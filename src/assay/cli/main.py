@@ -104,7 +104,7 @@ def serve(
                           f"{settings.server.host}:{settings.server.port} may use every endpoint. Local use only.",
                           soft_wrap=True)
     names = ", ".join(f"{m.name} ({m.provider})" for m in settings.models)
-    err_console.print(f"assay {__version__}: serving {names} on http://{settings.server.host}:{settings.server.port}",
+    err_console.print(f"assay {__version__}: starting {names} on http://{settings.server.host}:{settings.server.port}",
                       soft_wrap=True)
     try:
         engine = Engine(settings)
