@@ -30,12 +30,27 @@ class ReportData:
 
 def fmt(est: Estimate, percent: bool) -> str:
     """``mean ± half-width``, or ``mean [low, high]`` when the CI was clipped to the metric's range (a
-    half-width would then read as an interval outside it, e.g. 50.00 ± 98.00 %)."""
+    half-width would then read as an interval outside it, e.g. 50.00 ± 98.00 %), or ``mean ± n/a (1
+    cluster)`` when no CI can be computed (one source problem: ``± 0.00`` would claim certainty)."""
     scale = 100.0 if percent else 1.0
-    lo, hi = est.ci95
+    ci = est.ci95
+    if ci is None:
+        return f"{est.mean * scale:.2f} ± n/a ({est.clusters} cluster{'s' if est.clusters != 1 else ''})"
+    lo, hi = ci
     if est.clipped:
         return f"{est.mean * scale:.2f} [{lo * scale:.2f}, {hi * scale:.2f}]"
     return f"{est.mean * scale:.2f} ± {(hi - est.mean) * scale:.2f}"
+
+
+def cell(value: str, unit: str) -> str:
+    """A score cell: the unit after the interval (``33.33 ± 5.00 %``), or after the mean when the interval
+    is n/a (``33.33 % ± n/a (1 cluster)``)."""
+    if not unit:
+        return value
+    if "n/a" in value:
+        mean, rest = value.split(" ", 1)
+        return f"{mean} {unit} {rest}"
+    return f"{value} {unit}"
 
 
 def _is_rate(name: str) -> bool:
@@ -76,10 +91,11 @@ def print_table(results: list[RunResult], console) -> None:  # noqa: ANN001 - ri
         for col in ("metric", "score", "problems", "clusters"):
             table.add_column(col)
         for name, value, unit, n, clusters in score_rows(result):
-            table.add_row(name, value + (f" {unit}" if unit else ""), str(n), str(clusters))
+            table.add_row(name, cell(value, unit), str(n), str(clusters))
         for lang, scores in result.by_language.items():
             for name, est in scores.items():
-                table.add_row(f"{name} [{lang}]", fmt(est, _is_rate(name)), str(est.n), str(est.clusters))
+                table.add_row(f"{name} [{lang}]", cell(fmt(est, _is_rate(name)), "%" if _is_rate(name) else ""),
+                              str(est.n), str(est.clusters))
         table.add_row("empty passes", f"{result.empty_passes} of {result.passes}", "", "")
         for label, value in request_rows(result):
             table.add_row(label, value, "", "")
@@ -145,7 +161,7 @@ def _sample_html(s: SampleRow) -> str:
 def render_html(data: ReportData) -> str:
     e = html.escape
     r = data.result
-    rows = "".join(f"<tr><td>{e(n)}</td><td>{e(v)} {unit}</td><td>{k}</td><td>{c}</td></tr>"
+    rows = "".join(f"<tr><td>{e(n)}</td><td>{e(cell(v, unit))}</td><td>{k}</td><td>{c}</td></tr>"
                    for n, v, unit, k, c in score_rows(r))
     lang_rows = "".join(
         f"<tr><td>{e(lang)}</td><td>{e(name)}</td><td>{e(fmt(est, _is_rate(name)))}</td><td>{est.n}</td></tr>"
@@ -166,7 +182,8 @@ pre{{background:#f6f6f6;padding:8px;overflow:auto;max-height:400px}}details{{mar
 <p>task <b>{e(r.task)}</b> · model <b>{e(r.model)}</b> · {r.problems} problems · {r.samples} samples ·
 created {e(str(data.run.created_at))} · finished {e(str(data.run.finished_at))}</p>
 <h2>Scores</h2><p>mean ± 95 % CI half-width, or mean [low, high] where the interval is clipped to the
-metric's range; standard error clustered on the source problem.</p>
+metric's range, or n/a when the run covers a single source problem (no spread to estimate it from);
+standard error clustered on the source problem.</p>
 <table><tr><th>metric</th><th>score</th><th>problems</th><th>clusters</th></tr>{rows}</table>
 <p>answered: share of samples with a non-empty output. {e(r.empty_passes_sentence)}.</p>
 {"<h2>By language</h2><table><tr><th>language</th><th>metric</th><th>score</th><th>problems</th></tr>" + lang_rows + "</table>" if lang_rows else ""}

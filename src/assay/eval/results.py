@@ -6,7 +6,9 @@ over problems, and the 95 % CI uses the standard error clustered on the source p
 tasks cut from one HumanEval function form one cluster), with inspect_ai's C/(C−1) factor. The CI's
 bounds are clipped to the metric's range (``metrics.metric_range``: shares in [0, 1],
 ``edit_similarity`` in [0, 100]), which the normal approximation leaves on a few problems; the mean
-and SE are unchanged.
+and SE are unchanged. With a single cluster (one problem, or every problem cut from one HumanEval
+function) the clustered SE is undefined (C/(C−1) divides by zero): ``se`` and the CI are None ("n/a (1
+cluster)" in text) rather than a zero-width interval that would claim certainty.
 
 Per request (``RequestStats``): latency p50 / p95 and TTFT p50 over model calls that were not cache
 hits, mean prompt and completion tokens, and cost per request (mean) and in total over the samples
@@ -32,23 +34,24 @@ Z95 = 1.959963984540054
 ANSWERED = "answered"
 
 
-def clustered_se(scores: Sequence[float], clusters: Sequence[object]) -> float:
+def clustered_se(scores: Sequence[float], clusters: Sequence[object]) -> float | None:
     """SE = sqrt(C/(C−1) · Σ_c (Σ_{i∈c} (s_i − s̄))²) / n (equals the plain CLT SE when clusters are singletons).
 
-    With one cluster (or one score) the SE is undefined and 0.0 is returned.
+    None with fewer than two clusters: C/(C−1) is undefined at C = 1, and the spread of one cluster says
+    nothing about how the score would vary over other problems (0.0 would read as a certain score).
     """
     n = len(scores)
     if n != len(clusters):
         raise ValueError("scores and clusters must have the same length")
     if n < 2:
-        return 0.0
+        return None
     mean = sum(scores) / n
     sums: dict[object, float] = defaultdict(float)
     for s, c in zip(scores, clusters, strict=True):
         sums[c] += s - mean
     k = len(sums)
     if k < 2:
-        return 0.0
+        return None
     return math.sqrt(k / (k - 1) * sum(v * v for v in sums.values())) / n
 
 
@@ -57,25 +60,29 @@ class Estimate:
     """A mean over problems with its clustered standard error and 95 % CI."""
 
     mean: float
-    se: float
+    se: float | None
+    """None when undefined: fewer than two clusters (``clustered_se``)."""
     n: int
     clusters: int
     bounds: tuple[float, float] | None = None
     """The metric's range (``metric_range``): the CI is clipped to it; None leaves it unclipped."""
 
     @property
-    def ci95(self) -> tuple[float, float]:
+    def ci95(self) -> tuple[float, float] | None:
         """mean ± 1.96 SE (the pinned §3.1 interval), clipped to ``bounds``: with a few problems the
         normal approximation leaves the range (2 problems, one answered: [-0.48, 1.48]), and no share is
-        below 0 or above 1."""
-        lo, hi = self.normal_ci95
-        if self.bounds is None:
-            return (lo, hi)
+        below 0 or above 1. None when the SE is undefined (one cluster)."""
+        normal = self.normal_ci95
+        if normal is None or self.bounds is None:
+            return normal
+        lo, hi = normal
         return (max(lo, self.bounds[0]), min(hi, self.bounds[1]))
 
     @property
-    def normal_ci95(self) -> tuple[float, float]:
-        """mean ± 1.96 SE before clipping."""
+    def normal_ci95(self) -> tuple[float, float] | None:
+        """mean ± 1.96 SE before clipping; None when the SE is undefined."""
+        if self.se is None:
+            return None
         return (self.mean - Z95 * self.se, self.mean + Z95 * self.se)
 
     @property
@@ -84,8 +91,9 @@ class Estimate:
         return self.ci95 != self.normal_ci95
 
     def as_dict(self) -> dict[str, float | int | list[float] | None]:
-        """``ci95_low`` / ``ci95_high`` clipped to ``range`` (the metric's [low, high], or null)."""
-        lo, hi = self.ci95
+        """``ci95_low`` / ``ci95_high`` clipped to ``range`` (the metric's [low, high], or null); ``se`` and
+        both bounds are null when the run covers one cluster (no CI can be computed)."""
+        lo, hi = self.ci95 or (None, None)
         return {"mean": self.mean, "se": self.se, "ci95_low": lo, "ci95_high": hi, "n": self.n,
                 "clusters": self.clusters, "range": None if self.bounds is None else list(self.bounds)}
 
