@@ -32,6 +32,14 @@ def _registry(folder: Path | None):  # noqa: ANN202
     return PromptRegistry.load(folder) if folder is not None else default_registry()
 
 
+def _resolve(feature: str, family: str | None, version: str, folder: Path | None):  # noqa: ANN202
+    """The prompt for FEATURE; an unknown ``--family`` is an error listing the known ones, not ``base``."""
+    registry = _registry(folder)
+    if family is not None:
+        registry.require_family(family)
+    return registry.resolve(feature, family, constraint=version)
+
+
 def _parse_inputs(pairs: list[str], inputs_json: Path | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if inputs_json is not None:
@@ -88,7 +96,7 @@ def show_command(feature: Annotated[str, typer.Argument(help="Feature id, e.g. e
                  as_json: JsonOpt = False) -> None:
     """The prompt file that a request for FEATURE (and family, version constraint) resolves to."""
     try:
-        prompt = _registry(folder).resolve(feature, family, constraint=version)
+        prompt = _resolve(feature, family, version, folder)
     except AssayError as exc:
         raise fail(exc.message) from None
     if as_json:
@@ -109,7 +117,7 @@ def render_command(feature: Annotated[str, typer.Argument(help="Feature id, e.g.
     """Render FEATURE's prompt with the given inputs: the exact messages a chat model would receive."""
     values = _parse_inputs(input or [], inputs_json)
     try:
-        rendered = _registry(folder).resolve(feature, family, constraint=version).render(values)
+        rendered = _resolve(feature, family, version, folder).render(values)
     except AssayError as exc:
         raise fail(exc.message) from None
     if as_json:

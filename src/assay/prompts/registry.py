@@ -173,6 +173,19 @@ class PromptRegistry:
     def families(self, feature: str) -> list[str]:
         return sorted(self._index.get(feature, {}))
 
+    def known_families(self) -> list[str]:
+        """Every family some prompt has a variant for, and the aliases (``FAMILY_ALIASES``) of those."""
+        have = {family for families in self._index.values() for family in families}
+        return sorted(have | {alias for alias, target in FAMILY_ALIASES.items() if target in have})
+
+    def require_family(self, family: str) -> None:
+        """``PromptNotFound`` naming the known families when ``family`` is none of them: a family asked for by
+        name (``assay prompts --family``) is a typo when unknown, not a request for the ``base`` fallback that
+        a serving model's family gets."""
+        known = self.known_families()
+        if family.lower() not in known:
+            raise PromptNotFound(f"unknown prompt family '{family}'; known families: {', '.join(known) or 'none'}")
+
     def prompts(self) -> list[Prompt]:
         return [p for fam in self._index.values() for vers in fam.values() for p in vers.values()]
 
