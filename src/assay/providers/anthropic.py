@@ -5,7 +5,8 @@ Chat models have no FIM tokens: for code completion the pipeline sends the messa
 answer from the streamed reply with :class:`~assay.providers.fim_chat_stream.FimAnswerStream`, so this
 provider passes each text delta on as it arrives and never waits for the whole reply. A raw ``prompt``
 is sent as one user message. System messages become the top-level ``system`` field. ``n`` choices are
-``n`` requests (the API has no ``n``), sharing one wall-time budget. Stop sequences that are only whitespace (which the API
+``n`` requests (the API has no ``n``), sharing one wall-time budget; a budget that runs out before any text
+came is a 504 (``ProviderTimeout``), not an empty answer. Stop sequences that are only whitespace (which the API
 refuses) are enforced here only; the others are sent as ``stop_sequences`` and enforced here too.
 
 Headers: ``x-api-key`` (from ``api_key_env``), ``anthropic-version: 2023-06-01``. ``base_url`` defaults
@@ -23,7 +24,7 @@ from pydantic import Field
 from assay.config import ModelConfig
 from assay.errors import ProviderError
 from assay.providers.base import Provider
-from assay.providers.http import Deadline, Event, events, make_client, unexpected
+from assay.providers.http import Deadline, Event, events, make_client, silent_upstream, unexpected
 from assay.providers.options import ProviderOptions, parse_options
 from assay.providers.stops import StopScanner
 from assay.specs.schema import ModelSpec
@@ -88,12 +89,15 @@ class AnthropicProvider(Provider):
         deadline = Deadline(params.time_budget_s)
         usage = Usage()
         body = self.body(request)
+        answered = produced = False
         for index in range(params.n):
             scanner = StopScanner(params.stop)
             reason: FinishReason | None = None
             try:
                 async for event in deadline.take(events(self.client(), "/v1/messages", body, self.who, done_marker=None)):
+                    answered = True
                     text, stop_reason = _read(event, usage, self.who)
+                    produced = produced or bool(text)
                     if text and (delta := scanner.push(text)):
                         yield TextDelta(text=delta, index=index)
                     if scanner.stopped:
@@ -103,6 +107,8 @@ class AnthropicProvider(Provider):
                         reason = _REASONS.get(stop_reason, FinishReason.STOP)
             except Exception as exc:
                 raise unexpected(self.who, exc) from None
+            if deadline.expired and not produced:
+                raise silent_upstream(self.who, self.client(), "/v1/messages", params.time_budget_s, answered)
             if reason is None:
                 reason = FinishReason.TIME if deadline.expired else FinishReason.LENGTH
             yield TextDelta(text=scanner.finish(), index=index, finish_reason=reason,

@@ -8,6 +8,7 @@ Mapping (always a one-line message naming the model and the upstream URL)::
     HTTP 401 / 403                                      → ProviderError (502) naming authentication
     any other HTTP status >= 400                        → ProviderError (502) naming the status
     a body that is neither SSE nor JSON, or bad JSON    → ProviderError (502) "unusable response"
+    the time budget ran out before any text arrived     → ProviderTimeout (504), see :func:`silent_upstream`
 
 A 200 JSON body (an upstream that ignored ``stream: true``) is passed on as one event named ``json``.
 """
@@ -140,6 +141,21 @@ class Deadline:
             close = getattr(iterator, "aclose", None)
             if close is not None:
                 await close()
+
+
+def silent_upstream(who: str, client: httpx.AsyncClient, path: str, budget_s: float | None,
+                    answered: bool) -> ProviderTimeout:
+    """The wall-time budget ran out before the upstream sent any text.
+
+    A budget that ends after some text is a normal, truncated suggestion (``FinishReason.TIME``). One that
+    ends before any (an upstream that accepts the connection and never answers, or answers and then
+    produces nothing) must not look like "the model had nothing to suggest": it is a 504 naming the
+    upstream and the budget. ``answered`` says whether any event came back at all.
+    """
+    url = str(client.build_request("POST", path).url)
+    what = "answered but sent no text" if answered else "sent nothing"
+    budget = f"{budget_s:g} s" if budget_s is not None else "its budget"
+    return ProviderTimeout(f"{who}: upstream {url} {what} within the time budget of {budget} (time_budget_s)")
 
 
 def unexpected(who: str, exc: Exception) -> AssayError:

@@ -5,7 +5,8 @@ always with ``stream: true`` (a plain JSON answer is accepted too); each delta i
 arrives (a chat model serving FIM-as-chat included: the pipeline reads its answer from the stream with
 :class:`~assay.providers.fim_chat_stream.FimAnswerStream`). Stop sequences are sent upstream
 (at most ``options.max_upstream_stops``, OpenAI's limit being 4) and also enforced here; the wall-time
-budget ends reading with ``FinishReason.TIME``. Usage comes from the upstream's usage chunk
+budget ends reading with ``FinishReason.TIME`` once some text came, and is a 504 (``ProviderTimeout``)
+when none did: a hung upstream is not an empty suggestion. Usage comes from the upstream's usage chunk
 (``stream_options.include_usage``), else from the ``tokenizer:`` of the model entry when set.
 
 Options: ``stream_usage`` (default true: send ``stream_options``), ``max_upstream_stops`` (4),
@@ -25,7 +26,7 @@ from assay.config import ModelConfig
 from assay.errors import ConfigError, ProviderError
 from assay.providers.base import Provider, TokenCounter
 from assay.providers.hf_tokenizer import HFTokenizer, load_tokenizer
-from assay.providers.http import Deadline, Event, events, make_client, unexpected
+from assay.providers.http import Deadline, Event, events, make_client, silent_upstream, unexpected
 from assay.providers.options import ProviderOptions, parse_options
 from assay.providers.stops import StopScanner
 from assay.specs.schema import ModelSpec
@@ -97,10 +98,13 @@ class OpenAIProvider(Provider):
         reasons: dict[int, FinishReason] = {}
         usage: Usage | None = None
         deadline = Deadline(params.time_budget_s)
+        answered = produced = False
         try:
             async for event in deadline.take(events(self.client(), path, body, self.who)):
+                answered = True
                 usage = _usage(event) or usage
                 for index, text, reason in _pieces(event, self.who):
+                    produced = produced or bool(text)
                     if index >= params.n or scanners[index].stopped:
                         continue
                     delta = scanners[index].push(text)
@@ -114,6 +118,8 @@ class OpenAIProvider(Provider):
                     break
         except Exception as exc:
             raise unexpected(self.who, exc) from None
+        if deadline.expired and not produced:
+            raise silent_upstream(self.who, self.client(), path, params.time_budget_s, answered)
         if usage is None:
             usage = self._count(request, [s.text for s in scanners])
         for index, scanner in enumerate(scanners):

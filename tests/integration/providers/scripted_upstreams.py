@@ -5,12 +5,15 @@ server) is being written in parallel, and the real Anthropic API cannot be reach
 request's ``model`` field picks the behaviour (``ok``, ``slow``, ``trickle``, ``paced``, ``500``,
 ``garbage``, ``html``, ``429``, ``401``, ``json``, ...), and every request is recorded for assertions.
 ``paced`` streams :data:`PACED_REPLY` (a FIM-as-chat answer) in small pieces ``PACE_S`` apart.
+``stall`` sends its response headers (and, on chat routes, the role chunk or ``message_start``) and then
+nothing for :data:`STALL_S`. :func:`silent_listener` is a hung upstream: it accepts TCP connections and never answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +27,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 REPLY = "return a + b\n\nprint(add(1, 2))"
 PACED_REPLY = "Here you go:\n<COMPLETION>    total = a + b\n    total += 0\n    return total\n</COMPLETION>\nDone."
 PACE_S = 0.05
+STALL_S = 30.0
 
 
 @dataclass
@@ -97,6 +101,8 @@ def openai_app(rec: Recorder) -> FastAPI:
             delay = 0.2 if model == "trickle" else PACE_S if model == "paced" else 0.0
             if chat:
                 yield _sse({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]})
+            if model == "stall":
+                await asyncio.sleep(STALL_S)
             for i, text in enumerate(texts):
                 for part in _pieces(text, 5 if model == "paced" else 3) * (20 if model == "trickle" else 1):
                     await asyncio.sleep(delay)
@@ -151,6 +157,8 @@ def anthropic_app(rec: Recorder) -> FastAPI:
             yield _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
                        "content_block_start")
             yield _sse({"type": "ping"}, "ping")
+            if model == "stall":
+                await asyncio.sleep(STALL_S)
             reply = _until_stop(PACED_REPLY, body.get("stop_sequences")) if model == "paced" else ANTHROPIC_REPLY
             for part in _pieces(reply, 5) * (30 if model == "trickle" else 1):
                 if model in ("trickle", "paced"):
@@ -192,3 +200,34 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def silent_listener() -> Iterator[str]:
+    """A hung upstream: a TCP listener on 127.0.0.1 that accepts connections, reads nothing and never
+    answers (no status line, no headers). Yields its base URL (no path)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            held.append(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
+        listener.close()

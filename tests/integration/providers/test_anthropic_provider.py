@@ -87,6 +87,15 @@ async def test_time_budget_ends_with_time(anthropic_upstream: Upstream) -> None:
     assert gen.choices[0].finish_reason is FinishReason.TIME and gen.choices[0].text
 
 
+async def test_no_text_before_the_budget_is_a_504(anthropic_upstream: Upstream) -> None:
+    """message_start and a ping, then nothing: the budget ends with no text, which is a 504, not an empty answer."""
+    start = time.monotonic()
+    with pytest.raises(ProviderTimeout, match=r"model 'claude': upstream .*/v1/messages answered but sent no text "
+                                              r"within the time budget of 0.5 s"):
+        await provider(anthropic_upstream[0], model="stall").generate(fim_request(time_budget_s=0.5, n=2))
+    assert time.monotonic() - start < 2
+
+
 async def test_slow_upstream_is_a_504(anthropic_upstream: Upstream) -> None:
     with pytest.raises(ProviderTimeout, match=r"/v1/messages did not answer within 0.3s"):
         await provider(anthropic_upstream[0], model="slow", timeout_s=0.3).generate(fim_request())

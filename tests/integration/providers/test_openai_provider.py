@@ -17,7 +17,7 @@ from assay.errors import ConfigError, ProviderError, ProviderTimeout, RateLimite
 from assay.providers.openai_compat import OpenAIProvider
 from assay.providers.registry import create_provider
 from assay.types import ChatMessage, EngineRequest, FinishReason, GenerateParams
-from tests.integration.providers.scripted_upstreams import REPLY, Recorder
+from tests.integration.providers.scripted_upstreams import REPLY, Recorder, silent_listener
 
 Upstream = tuple[str, Recorder]
 
@@ -84,6 +84,27 @@ async def test_time_budget_ends_reading_with_time(openai_upstream: Upstream) -> 
     assert time.monotonic() - start < 1.5
     assert gen.choices[0].finish_reason is FinishReason.TIME
     assert 0 < len(gen.choices[0].text) < len(REPLY) * 20
+
+
+async def test_hung_upstream_is_a_504_within_the_budget_not_an_empty_answer() -> None:
+    """QA: a listener that accepts and never answers gave an empty ``length`` answer after the budget; a dead
+    backend must not look like "the model had nothing to suggest"."""
+    with silent_listener() as url:
+        start = time.monotonic()
+        with pytest.raises(ProviderTimeout, match=r"model 'remote': upstream http://127.0.0.1:\d+/v1/completions "
+                                                  r"sent nothing within the time budget of 0.5 s") as info:
+            await provider(f"{url}/v1").generate(req(time_budget_s=0.5))
+    assert time.monotonic() - start < 2
+    assert info.value.status_code == 504
+
+
+@pytest.mark.parametrize(("chat", "what"), [(False, "sent nothing"), (True, "answered but sent no text")])
+async def test_headers_then_silence_is_a_504(openai_upstream: Upstream, chat: bool, what: str) -> None:
+    """Response headers (and on chat the role chunk) but no token before the budget ran out: still a 504."""
+    request = (EngineRequest(params=GenerateParams(time_budget_s=0.5), messages=(ChatMessage("user", "add"),))
+               if chat else req(time_budget_s=0.5))
+    with pytest.raises(ProviderTimeout, match=f"{what} within the time budget of 0.5 s"):
+        await provider(openai_upstream[0], model="stall").generate(request)
 
 
 async def test_slow_upstream_is_a_504(openai_upstream: Upstream) -> None:
