@@ -188,7 +188,7 @@ def report_command(
     if html is not None and len(runs) > 1:
         raise fail("--html names one file; give one run, or leave --html out")
     try:
-        store = RunStore(db)
+        store = RunStore(db, read_only=True)
         try:
             reports = [load_report(r, store) for r in runs]
         finally:

@@ -122,6 +122,7 @@ def compare_command(
     )
     files = None
     with _one_line_errors():
+        _check_run_database(runs, db)
         loaded = [resolve_run(r, task=task, db_url=db) for r in runs]
         result = compare_runs(
             loaded, rng=np.random.default_rng(seed), settings=settings, quality_metric=metric
@@ -141,6 +142,19 @@ def compare_command(
         return
     _print_sections(build_sections(comparison=result))
     _wrote(files)
+
+
+def _check_run_database(runs: list[str], db: str | None) -> None:
+    """When a run is named by id (not a score or samples file), open the run database read-only first: one
+    without assay's tables or with another program's ``runs`` table is a one-line error, and nothing is
+    created in or added to the file (``compare`` only reads). A missing file is left to ``resolve_run``,
+    which names the run it was looking for."""
+    if any(not Path(r).is_file() and Path(r).suffix.lower() not in {".json", ".jsonl"} for r in runs):
+        from assay.eval.store import RunStore, default_db_url, normalize_url, sqlite_file
+
+        path = sqlite_file(normalize_url(db) if db else default_db_url())
+        if path is None or path.is_file():
+            RunStore(db, read_only=True).close()
 
 
 def _weights(text: str | None) -> dict[str, float] | None:

@@ -9,6 +9,13 @@ Columns added after a database was created (``runs.price``, ``samples.cost``: bo
 added on open when missing, so run databases written by older versions still open and keep their rows.
 Tables and columns are created under the database's schema lock (:func:`assay.store.schema.create_tables`),
 so processes opening a fresh database at once do not collide.
+
+A database is checked before anything is written to it: a table named like one of assay's (``runs``, ...)
+that lacks one of its required columns is another program's, and opening it is a one-line ``ConfigError``
+naming the table and column (rather than ``no such column: runs.id`` later, after assay's other tables were
+added to the user's file). ``RunStore(url, read_only=True)`` (``assay report``, ``compare``) never creates or
+changes a file: a missing SQLite file is "X does not exist", one without assay's tables "X holds no assay
+runs"; it only adds the nullable columns an older assay database lacks, as every open does.
 """
 
 from __future__ import annotations
@@ -16,22 +23,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Engine,
     Float,
     Integer,
     String,
     Text,
     create_engine,
+    inspect,
     select,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -118,20 +131,101 @@ def cache_key(model: str, prompt: str, suffix: str, params: dict[str, Any]) -> s
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-class RunStore:
-    """Thread-safe access to the run database. Every method opens its own short session."""
+READ_TABLES = frozenset({"runs", "samples"})
+"""The tables a reader needs (``model_cache`` is only written and read by ``assay eval``)."""
 
-    def __init__(self, url: str | None = None) -> None:
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _read_only_engine(path: Path) -> Engine:
+    """An engine on SQLite ``path`` opened with ``mode=ro``: no statement through it can create or change it."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        con.execute("PRAGMA busy_timeout=10000")
+        return con
+
+    return create_engine("sqlite://", creator=connect)
+
+
+def schema_problem(engine: Engine, *, need_tables: bool) -> str | None:
+    """Why ``engine``'s database cannot hold assay runs, or None when it can.
+
+    A table named like one of assay's must have each of its required (non-nullable) columns; nullable ones
+    an older assay version did not write are added on open. With ``need_tables`` every assay table must be
+    there (a reader has nothing to read otherwise).
+    """
+    inspector = inspect(engine)
+    present = set(inspector.get_table_names())
+    ours = [t for t in Base.metadata.sorted_tables if t.name in present]
+    for table in ours:
+        columns = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c.name for c in table.columns if c.name not in columns and not c.nullable]
+        if missing:
+            return (f"has a '{table.name}' table without assay's column '{missing[0]}' (it has "
+                    f"{', '.join(sorted(columns)) or 'no columns'}): it is another program's database")
+    if need_tables:
+        if not ours:
+            return "holds no assay runs"
+        absent = sorted(READ_TABLES - present)
+        if absent:
+            return f"has no '{absent[0]}' table, so it is not an assay run database"
+    return None
+
+
+class RunStore:
+    """Thread-safe access to the run database. Every method opens its own short session.
+
+    ``read_only`` is for commands that only read (report, compare): the database must exist and hold
+    assay's tables, and nothing is created.
+    """
+
+    def __init__(self, url: str | None = None, *, read_only: bool = False) -> None:
         self.url = normalize_url(url) if url else default_db_url()
+        self.read_only = read_only
         try:
-            self.engine = create_engine(self.url, connect_args={"check_same_thread": False}
-                                        if self.url.startswith("sqlite") else {})
-            use_wal(self.engine, busy_timeout_ms=10000, pragmas=["synchronous=NORMAL"])
-            create_tables(self.engine, Base.metadata, add_missing=True)
-        except (SQLAlchemyError, ModuleNotFoundError) as exc:
+            path = sqlite_file(self.url)
+            if read_only and path is not None and not path.is_file():
+                raise ConfigError(f"run database {path} does not exist (pass --db or set $ASSAY_DB)")
+            self._check(path)
+            if read_only and path is not None:
+                self.engine = _read_only_engine(path)
+            else:
+                self.engine = create_engine(self.url, connect_args={"check_same_thread": False}
+                                            if self.url.startswith("sqlite") else {})
+                use_wal(self.engine, busy_timeout_ms=10000, pragmas=["synchronous=NORMAL"])
+                create_tables(self.engine, Base.metadata, add_missing=True)
+        except (SQLAlchemyError, sqlite3.Error, ModuleNotFoundError) as exc:
             raise ConfigError(f"cannot open run database {self.url}: {exc.__class__.__name__}: "
-                              f"{str(exc).splitlines()[0]}") from None
+                              f"{(str(exc).splitlines() or [''])[0]}") from None
         self._lock = threading.Lock()
+
+    def _check(self, path: Path | None) -> None:
+        """Refuse another program's database before anything is written to it (see the module docstring);
+        an older assay database lacking nullable columns is upgraded even when opened read-only."""
+        if path is not None and not path.is_file():
+            return
+        probe = _read_only_engine(path) if path is not None else create_engine(self.url)
+        try:
+            problem = schema_problem(probe, need_tables=self.read_only)
+            stale = problem is None and self.read_only and _lacks_columns(probe)
+        finally:
+            probe.dispose()
+        if problem is not None:
+            raise ConfigError(f"{path if path is not None else self.url} {problem}")
+        if stale:
+            upgrade = create_engine(self.url)
+            try:
+                create_tables(upgrade, Base.metadata, add_missing=True)
+            finally:
+                upgrade.dispose()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -210,6 +304,14 @@ class RunStore:
         with self._lock, Session(self.engine) as s:
             s.merge(CacheRow(key=key, model=model, response=response, created_at=datetime.now(UTC)))
             s.commit()
+
+
+def _lacks_columns(engine: Engine) -> bool:
+    """True when one of assay's tables lacks a (nullable) column this version maps."""
+    inspector = inspect(engine)
+    present = set(inspector.get_table_names())
+    return any({c.name for c in table.columns} - {c["name"] for c in inspector.get_columns(table.name)}
+               for table in Base.metadata.sorted_tables if table.name in present)
 
 
 def _info(row: RunRow) -> RunInfo:

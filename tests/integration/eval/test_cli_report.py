@@ -44,10 +44,22 @@ def test_eval_then_report_writes_a_self_contained_html(tmp_path) -> None:
 
 
 def test_report_of_an_unknown_run_lists_the_recent_ones(tmp_path) -> None:
+    from assay.eval.store import RunStore
+
     db = str(tmp_path / "runs.db")
+    store = RunStore(db)
+    store.start_run("earlier", "humaneval", "e", {})
+    store.close()
     res = runner.invoke(eval_app, ["report", "nope", "--db", db, "--no-html"])
     assert res.exit_code == 2
-    assert "no run 'nope'" in res.output and "recent runs: none" in res.output
+    assert "no run 'nope'" in res.output and "recent runs: earlier" in res.output
+
+
+def test_report_with_a_missing_database_creates_none(tmp_path) -> None:
+    db = tmp_path / "runs.db"
+    res = runner.invoke(eval_app, ["report", "nope", "--db", str(db), "--no-html"])
+    assert res.exit_code == 2 and f"run database {db} does not exist" in res.output
+    assert not db.exists()
 
 
 def test_list_and_option_errors() -> None:
