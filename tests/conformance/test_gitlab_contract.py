@@ -165,6 +165,40 @@ def test_generations_build_chat_from_prompt_and_file(http: httpx.Client) -> None
     assert r.json()["detail"][0]["loc"][-1] == "prompt"
 
 
+@pytest.mark.parametrize("field", ["prompt_id", "agent_id"])
+def test_unknown_generation_prompt_id_is_a_404(http: httpx.Client, field: str) -> None:
+    """An unknown prompt id was answered 200 by the generation template; GitLab's registry answers 404."""
+    r = http.post("/v2/code/generations", json=v2_body(**{field: "nope/nope"}))
+    assert r.status_code == 404, r.text
+    assert r.json()["detail"].startswith("unknown prompt_id 'nope/nope'; known prompts: code_suggestions/generations")
+    gen = {"type": "code_editor_generation", "payload": {
+        "file_name": "a.py", "content_above_cursor": "", "content_below_cursor": "", field: "nope/nope"}}
+    for path in ("/v3/code/completions", "/v4/code/suggestions"):
+        assert http.post(path, json=v3_body(gen)).status_code == 404
+    for known in ("code_suggestions/generations", "code_suggestions/generations/mistral", "write_tests"):
+        assert http.post("/v2/code/generations", json=v2_body(**{field: known})).status_code == 200, known
+    assert http.post("/v2/code/completions", json=v2_body(prompt_id="nope/nope")).status_code == 200
+
+
+def test_model_provider_takes_only_the_contracts_values(http: httpx.Client) -> None:
+    """Contract §3.1 / §4: v2 takes anthropic | vertex-ai | litellm | codestral | fireworks_ai, v3 / v4 only
+    vertex-ai | anthropic; anything else is a 422 naming the field (it was accepted and ignored)."""
+    for provider in ("anthropic", "vertex-ai", "litellm", "codestral", "fireworks_ai"):
+        for path in ("/v2/code/completions", "/v2/code/generations"):
+            assert http.post(path, json=v2_body(model_provider=provider)).status_code == 200, (path, provider)
+    for path in ("/v2/code/completions", "/v2/completions", "/v2/code/generations"):
+        r = http.post(path, json=v2_body(model_provider="bogus"))
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["body", "model_provider"]
+    for path in ("/v3/code/completions", "/v4/code/suggestions"):
+        for provider in ("vertex-ai", "anthropic"):
+            assert http.post(path, json=v3_body(model_provider=provider)).status_code == 200, (path, provider)
+        for provider in ("litellm", "bogus"):
+            r = http.post(path, json=v3_body(model_provider=provider))
+            assert r.status_code == 422, r.text
+            assert r.json()["detail"][0]["loc"][-1] == "model_provider"
+
+
 def test_agent_id_is_an_alias_of_prompt_id() -> None:
     body = GenerationRequest.model_validate(v2_body(agent_id="code_suggestions/generations/base"))
     assert body.prompt_id == "code_suggestions/generations/base"
@@ -186,7 +220,8 @@ def test_v3_completion_shape(http: httpx.Client) -> None:
 def test_v3_generation_component_and_limits(http: httpx.Client) -> None:
     gen = {"type": "code_editor_generation", "payload": {
         "file_name": "a.py", "content_above_cursor": "", "content_below_cursor": "",
-        "prompt": "Instruction\ngen_marker()", "prompt_id": "x", "prompt_version": "^1.0.0"},
+        "prompt": "Instruction\ngen_marker()", "prompt_id": "code_suggestions/generations",
+        "prompt_version": "^1.0.0"},
         "metadata": {"source": "ls", "version": "1"}}
     r = http.post("/v3/code/completions", json=v3_body(gen))
     assert r.status_code == 200, r.text

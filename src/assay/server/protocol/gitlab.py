@@ -22,6 +22,11 @@ CONTENT_MAX = 100_000
 CONTEXT_CONTENT_MAX = 500_000
 GENERATION_PROMPT_MAX = 400_000
 
+V2ModelProvider = Literal["anthropic", "vertex-ai", "litellm", "codestral", "fireworks_ai"]
+"""``model_provider`` on ``/v2/code/*`` (contract §3.1); any other value is a 422 naming the field, as GitLab's."""
+ComponentModelProvider = Literal["vertex-ai", "anthropic"]
+"""``model_provider`` in v3 / v4 editor payloads: only these two (contract §4)."""
+
 
 def _prompt_within_limit(value: Any) -> Any:
     """A string prompt longer than ``GENERATION_PROMPT_MAX`` is refused (lists are checked per message)."""
@@ -79,7 +84,8 @@ class CodeRequest(_Body):
     current_file: CurrentFile
     project_path: str | None = Field(default=None, max_length=NAME_MAX)
     project_id: int | None = None
-    model_provider: str | None = Field(default=None, max_length=NAME_MAX)
+    model_provider: V2ModelProvider | None = None
+    """Validated only: assay serves the configured model (``model_name``, else the feature's)."""
     model_name: str | None = Field(default=None, max_length=NAME_MAX)
     """A configured assay model; unknown names answer 404 with the configured ones."""
     telemetry: list[Telemetry] = Field(default=[], max_length=10)
@@ -119,7 +125,7 @@ class ComponentMetadata(_Body):
 
 
 class EditorPayload(CurrentFile):
-    model_provider: str | None = Field(default=None, max_length=NAME_MAX)
+    model_provider: ComponentModelProvider | None = None
     model_name: str | None = Field(default=None, max_length=NAME_MAX)
     stream: bool = False
     choices_count: int = Field(default=0, ge=0, le=16)

@@ -13,7 +13,8 @@ v3 and v4 need ``complete_code`` (the guard's rule) even for generation componen
 component carrying ``prompt_id`` (or ``agent_id``) also needs the prompt's own unit primitive (contract
 §1, §12 #6), else 403 ``{"detail": ...}``: the ``unit_primitives`` of that prompt in assay's registry,
 or ``generate_code`` for GitLab's own generation prompts (``code_suggestions/generations``, ...), which
-assay answers with its generation template.
+assay answers with its generation template. Any other ``prompt_id`` on a generation (v2, or a v3 / v4
+generation component) is 404 naming the known ones, as GitLab's prompt registry answers an unknown prompt.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ from assay.types import Choice, Usage
 
 router = APIRouter(tags=["gitlab"])
 GENERATION_UNIT_PRIMITIVE = "generate_code"
+GITLAB_GENERATION_PROMPT = "code_suggestions/generations"
+"""GitLab's own generation prompt (Rails' ``agent_id``), also with a family: ``code_suggestions/generations/base``."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,26 @@ def prompt_unit_primitives(prompt_id: str) -> frozenset[str]:
                      for up in p.data.unit_primitives)
 
 
+def check_prompt_id(prompt_id: str) -> None:
+    """404 (``PromptNotFound``) unless ``prompt_id`` is GitLab's generation prompt (with or without a family)
+    or one of assay's registry: an unknown id must not be silently answered by the generation template."""
+    parts = prompt_id.strip("/").split("/")
+    if parts[:2] == GITLAB_GENERATION_PROMPT.split("/") and len(parts) <= 3 and all(parts):
+        return
+    try:
+        default_registry().split_id(prompt_id)
+    except PromptNotFound:
+        known = ", ".join([GITLAB_GENERATION_PROMPT, *default_registry().features()])
+        raise PromptNotFound(f"unknown prompt_id '{prompt_id}'; known prompts: {known}") from None
+
+
+def _generation_prompt_id(body: CodeRequest | ComponentsRequest, generation: bool) -> str | None:
+    if isinstance(body, ComponentsRequest):
+        task = body.task
+        return task.payload.prompt_id if isinstance(task, EditorGenerationComponent) else None
+    return body.prompt_id if generation else None
+
+
 def _check_generation_prompt(request: Request, body: ComponentsRequest) -> None:
     """403 unless the caller holds the unit primitive of the generation component's ``prompt_id``."""
     task = body.task
@@ -116,6 +139,8 @@ def _check_generation_prompt(request: Request, body: ComponentsRequest) -> None:
 
 
 def _input(request: Request, body: CodeRequest | ComponentsRequest, generation: bool) -> CompletionInput | ChatInput:
+    if prompt_id := _generation_prompt_id(body, generation):
+        check_prompt_id(prompt_id)
     if isinstance(body, ComponentsRequest):
         _check_generation_prompt(request, body)
     settings = settings_of(request)
