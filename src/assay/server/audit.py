@@ -1,23 +1,26 @@
-"""What a finished call cost and who made it: the model and token counts read from the response (OpenAI
-``usage``, GitLab ``tokens_consumption_metadata``, llama.cpp ``tokens_evaluated`` / ``tokens_predicted``),
-else from the request's pipeline trace; then one append-only audit record per call."""
+"""What a finished call cost and who made it: every route hands its finished engine call to
+:func:`report_usage` (model, prompt and completion tokens as the provider counted them, streams when they
+end); the guard then charges those tokens to the quota and appends one audit record per call."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+from fastapi import Request
 
 from assay.pipeline.engine import Engine
 from assay.server.auth.principal import Principal
 from assay.store import AuditEntry, Store
+from assay.types import Usage
 
 log = logging.getLogger("assay.server.audit")
 
-CHARS_PER_TOKEN = 4
+USAGE_KEY = "assay_usage"
+"""Where a route leaves what its finished call used, in the request's ``scope["state"]`` (``request.state``)."""
 
 
 @dataclass(frozen=True)
@@ -31,42 +34,41 @@ class Metered:
         return self.prompt_tokens + self.completion_tokens
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and value >= 0 else 0
+class Finished(Protocol):
+    """A finished engine call: ``CompletionResult`` and ``Generation`` both are one."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def usage(self) -> Usage: ...
 
 
-def _from_json(data: Any) -> Metered | None:
-    if not isinstance(data, dict):
-        return None
-    usage = data.get("usage")
-    if isinstance(usage, dict) and "prompt_tokens" in usage:
-        model = data.get("model") if isinstance(data.get("model"), str) else None
-        return Metered(model, _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens")))
-    model = data.get("model")
-    if isinstance(model, dict):
-        tokens = model.get("tokens_consumption_metadata")
-        if isinstance(tokens, dict):
-            return Metered(model.get("name"), _int(tokens.get("input_tokens")), _int(tokens.get("output_tokens")))
-    if "tokens_predicted" in data:
-        return Metered(model if isinstance(model, str) else None, _int(data.get("tokens_evaluated")),
-                       _int(data.get("tokens_predicted")))
-    return None
+def report_usage(request: Request, result: Finished | None) -> None:
+    """The one place a finished call says what it cost: the model and the provider's token counts (its own
+    usage, else its tokenizer's), which the guard charges to the quota and writes to the audit log once
+    the response is over. Streams call it when they end, with the engine's final result (``None``: the
+    stream ended without one, nothing to add). Several calls in one request add up."""
+    if result is None:
+        return
+    earlier: Metered | None = getattr(request.state, USAGE_KEY, None)
+    usage = result.usage
+    if earlier is not None:
+        usage = Usage(earlier.prompt_tokens + usage.prompt_tokens, earlier.completion_tokens + usage.completion_tokens)
+    setattr(request.state, USAGE_KEY, Metered(result.model or None, usage.prompt_tokens, usage.completion_tokens))
 
 
-def meter(engine: Engine, content_type: str, body: bytes, streamed_chars: int, trace_id: str | None) -> Metered:
-    """The model and tokens of one response (``body``: the buffered JSON body, if any)."""
-    if body and content_type.startswith("application/json"):
-        try:
-            found = _from_json(json.loads(body))
-        except ValueError:
-            found = None
-        if found is not None:
-            return found
+def meter(engine: Engine, state: dict[str, Any], trace_id: str | None) -> Metered:
+    """What a finished request used: what its route reported (:func:`report_usage`), else the engine's
+    trace of the completion named by ``X-Assay-Trace-Id`` (routes that do not report, e.g. ``/infill``),
+    else nothing. Never estimated from the response's bytes: a stream's framing is not tokens."""
+    reported = state.get(USAGE_KEY)
+    if isinstance(reported, Metered):
+        return reported
     trace = engine.trace(trace_id) if trace_id else None
     if trace is None:
-        return Metered(completion_tokens=streamed_chars // CHARS_PER_TOKEN)
-    output_chars = streamed_chars or sum(len(t) for t in trace.raw_outputs)
-    return Metered(trace.model or None, trace.prompt_tokens, output_chars // CHARS_PER_TOKEN)
+        return Metered()
+    return Metered(trace.model or None, trace.prompt_tokens, trace.completion_tokens)
 
 
 class AuditSink:

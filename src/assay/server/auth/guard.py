@@ -30,8 +30,6 @@ from assay.store import Store, open_store
 
 log = logging.getLogger("assay.server.auth")
 
-METER_BODY_LIMIT = 1_000_000
-
 
 @dataclass
 class Guard:
@@ -107,29 +105,21 @@ class GuardMiddleware:
         await self._run(scope, receive, send, principal, rule)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, principal: Principal, rule: ScopeRule) -> None:
-        status, content_type, trace_id = 500, "", None
-        body = bytearray()
-        streamed = 0
+        """Run the route, then charge and audit what it reported (:func:`assay.server.audit.report_usage`)
+        once its response, streamed or not, is over."""
+        status, trace_id = 500, None
 
-        async def metering_send(message: Message) -> None:
-            nonlocal status, content_type, trace_id, streamed
+        async def status_send(message: Message) -> None:
+            nonlocal status, trace_id
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = Headers(raw=message.get("headers", []))
-                content_type = headers.get("content-type", "")
-                trace_id = headers.get(TRACE_HEADER)
-            elif message["type"] == "http.response.body":
-                chunk = message.get("body", b"")
-                if content_type.startswith("application/json") and len(body) + len(chunk) <= METER_BODY_LIMIT:
-                    body.extend(chunk)
-                elif content_type.startswith("text/"):
-                    streamed += len(chunk)
+                trace_id = Headers(raw=message.get("headers", [])).get(TRACE_HEADER)
             await send(message)
 
         try:
-            await self.app(scope, receive, metering_send)
+            await self.app(scope, receive, status_send)
         finally:
-            metered = meter(self.engine, content_type, bytes(body), streamed, trace_id)
+            metered = meter(self.engine, scope.setdefault("state", {}), trace_id)
             try:
                 await self.guard.limiter.charge(principal, metered.total)
             except AssayError as exc:

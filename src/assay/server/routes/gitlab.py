@@ -34,6 +34,7 @@ from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import CompletionInput, Trace
 from assay.prompts import PromptNotFound, default_registry
 from assay.server import calls
+from assay.server.audit import report_usage
 from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, require_model, settings_of
 from assay.server.protocol.gitlab import (
     CodeRequest,
@@ -166,10 +167,12 @@ async def _answer(request: Request, inp: CompletionInput | ChatInput, file_name:
     engine, budget = engine_of(request), budget_of(request)
     if isinstance(inp, CompletionInput):
         result = await calls.complete(engine, inp, budget)
+        report_usage(request, result)
         return _Answer.build(result.choices, result.model, _provider(request, result.model), result.language,
                              result.usage, result.trace)
     gen = await calls.chat(engine, inp, budget)
     note_usage(request, gen.usage)
+    report_usage(request, gen)
     model = gen.model or _model_name(request, inp)
     lang = detect_language(file_name)
     answer = _Answer.build(gen.choices, model, _provider(request, model), lang.id if lang else None, gen.usage, None)
@@ -195,6 +198,7 @@ async def _raw_text(request: Request, inp: CompletionInput | ChatInput) -> Strea
             if chunk.index == 0 and chunk.text:
                 yield chunk.text
         note_stream_usage(request, primed.final)
+        report_usage(request, primed.final)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=_stream_headers(request, inp))
 
@@ -264,6 +268,7 @@ async def v4_suggestions(body: ComponentsRequest, request: Request) -> Response:
                 data = {"choices": [{"delta": {"content": chunk.text}, "index": chunk.index}]}
                 yield f"event: content_chunk\ndata: {json.dumps(data)}\n\n"
         note_stream_usage(request, primed.final)
+        report_usage(request, primed.final)
         yield "event: stream_end\ndata: null\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream",

@@ -17,6 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 from assay.experiments.assign import INFILL
 from assay.pipeline.types import CompletionResult
 from assay.server import calls
+from assay.server.audit import report_usage
 from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, require_model, settings_of
 from assay.server.protocol.llamacpp import (
     InfillChunk,
@@ -72,6 +73,7 @@ async def infill(body: InfillRequest, request: Request) -> Response:
     engine, budget = engine_of(request), budget_of(request)
     if not body.stream:
         result = await calls.complete(engine, inp, budget)
+        report_usage(request, result)
         return Response(_response(result, model, time.perf_counter() - start, tags).model_dump_json(),
                         media_type="application/json", headers={TRACE_HEADER: result.trace.id})
     primed = await calls.prime(engine.stream_complete(inp), budget)
@@ -81,6 +83,7 @@ async def infill(body: InfillRequest, request: Request) -> Response:
             if chunk.index == 0:
                 yield f"data: {InfillChunk(content=chunk.text).model_dump_json()}\n\n"
         final: CompletionResult | None = primed.final
+        report_usage(request, final)
         last = _response(final, model, time.perf_counter() - start, tags).model_copy(update={"content": ""})
         yield f"data: {last.model_dump_json()}\n\n"
 

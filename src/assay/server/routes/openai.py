@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from assay.errors import AssayError, ModelNotFound
 from assay.pipeline.types import CompletionResult
 from assay.server import calls
+from assay.server.audit import report_usage
 from assay.server.deps import SSE_HEADERS, TRACE_HEADER, budget_of, engine_of, require_model, settings_of
 from assay.server.protocol.openai import (
     ChatChoice,
@@ -81,6 +82,7 @@ async def completions(body: CompletionRequest, request: Request) -> object:
     created = int(time.time())
     if not body.stream:
         result = await calls.complete(engine, inp, budget)
+        report_usage(request, result)
         response = CompletionResponse(
             id=f"cmpl-{result.trace.id}", created=created, model=result.model,
             choices=[CompletionChoice(text=c.text, index=c.index, finish_reason=c.finish_reason.wire())
@@ -100,6 +102,7 @@ async def completions(body: CompletionRequest, request: Request) -> object:
             yield _error_event(primed.error)
             return
         final: CompletionResult | None = primed.final
+        report_usage(request, final)
         if final is not None:
             yield _event(CompletionResponse(id=cid, created=created, model=final.model, choices=[
                 CompletionChoice(text="", index=c.index, finish_reason=c.finish_reason.wire())
@@ -127,6 +130,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> obj
     if not body.stream:
         gen = await calls.chat(engine, inp, budget)
         note_usage(request, gen.usage)
+        report_usage(request, gen)
         return _json(ChatCompletionResponse(
             id=cid, created=created, model=gen.model or body.model or settings_of(request).model_for("chat").name,
             choices=[ChatChoice(index=c.index, message=ChatMessageOut(content=c.text), finish_reason=c.finish_reason.wire())
@@ -149,6 +153,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> obj
             yield _error_event(primed.error)
             return
         final: Generation | None = primed.final
+        report_usage(request, final)
         if final is not None:
             note_usage(request, final.usage)
             yield _event(ChatCompletionChunk(id=cid, created=created, model=final.model or model, choices=[

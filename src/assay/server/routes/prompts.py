@@ -32,6 +32,7 @@ from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import RequestOverrides
 from assay.prompts import PromptRegistry, RenderedPrompt, default_registry
 from assay.server import calls
+from assay.server.audit import report_usage
 from assay.server.deps import SSE_HEADERS, budget_of, engine_of, settings_of
 from assay.server.routes.events import feature_arm, note_stream_usage, note_usage, suggestion_header
 from assay.types import Generation
@@ -135,6 +136,7 @@ async def ask(request: Request, inp: ChatInput, *, as_421: bool) -> Generation:
             raise model_failed(exc) from None
         raise
     note_usage(request, gen.usage)
+    report_usage(request, gen)
     return gen
 
 
@@ -154,6 +156,7 @@ async def stream_text(request: Request, inp: ChatInput, prefix: str, *, as_421: 
             if chunk.index == 0 and chunk.text:
                 yield chunk.text
         note_stream_usage(request, primed.final)
+        report_usage(request, primed.final)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={**SSE_HEADERS, **suggestion_header(request)})
 
