@@ -108,3 +108,31 @@ def test_schema_violation_raises_unprocessable_naming_the_field(client: openai.O
     with pytest.raises(openai.UnprocessableEntityError) as info:
         client.completions.create(model="coder", prompt=["a", "b"])
     assert "prompt" in info.value.message
+
+
+@pytest.mark.parametrize(("field", "value"), [("echo", True), ("logprobs", 0), ("logprobs", 5), ("best_of", 3)])
+def test_unsupported_completion_fields_are_refused_not_ignored(client: openai.OpenAI, field: str,
+                                                               value: object) -> None:
+    """QA: ``echo``, ``logprobs`` and ``best_of`` were accepted and silently ignored, so a client got an answer
+    lacking what it asked for. They are refused with 422 naming the field, streaming or not."""
+    for stream in (False, True):
+        with pytest.raises(openai.UnprocessableEntityError) as info:
+            client.completions.create(model="coder", prompt="x = ", max_tokens=8, stream=stream, **{field: value})
+        assert info.value.body["param"] == field
+        assert info.value.body["message"].startswith(f"{field}: not supported (got ")
+
+
+def test_harmless_values_of_those_fields_still_work(client: openai.OpenAI) -> None:
+    """The values that ask for nothing extra (OpenAI's defaults, best_of equal to n) are served as before."""
+    result = client.completions.create(model="coder", prompt="x = ", max_tokens=8, echo=False, logprobs=None,
+                                       best_of=2, n=2)
+    assert [c.text for c in result.choices] == ["return a + b", "return a + b"]
+    chat = client.chat.completions.create(model="parrot", messages=[{"role": "user", "content": "hi"}], logprobs=False)
+    assert chat.choices[0].message.content == "hi"
+
+
+def test_chat_logprobs_are_refused_not_ignored(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.UnprocessableEntityError) as info:
+        client.chat.completions.create(model="parrot", messages=[{"role": "user", "content": "hi"}], logprobs=True,
+                                       top_logprobs=2)
+    assert info.value.body["param"] == "logprobs"

@@ -2,6 +2,10 @@
 
 Streams are ``data: {json}`` events ending with ``data: [DONE]``; an error after the stream started
 is sent as a ``data: {"error": ...}`` event (the SDK raises it).
+
+OpenAI fields assay cannot honour are refused with 422 naming the field (as llama.cpp's server refuses
+what it does not support), never silently ignored: ``echo``, ``logprobs`` and ``best_of`` (other than
+``n``) on completions, ``logprobs`` on chat.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
-from assay.errors import AssayError, ModelNotFound
+from assay.errors import AssayError, ModelNotFound, RequestInvalid
 from assay.pipeline.types import CompletionResult
 from assay.server import calls
 from assay.server.audit import report_usage
@@ -74,8 +78,32 @@ async def get_model(model_id: str, request: Request) -> ModelCard:
     raise ModelNotFound(model_id, [m.name for m in models])
 
 
+async def _refuse_unsupported(request: Request, body: CompletionRequest | ChatCompletionRequest) -> None:
+    """422 for a field that asks for something assay does not produce (its wire models ignore unknown
+    fields, so it is read from the raw body FastAPI already parsed): ignoring it would hand the client an
+    answer that silently lacks what it asked for (log probabilities, the echoed prompt, best-of ranking)."""
+    raw = await request.json()
+    if not isinstance(raw, dict):
+        return
+    chat = isinstance(body, ChatCompletionRequest)
+    refused = {"logprobs": raw.get("logprobs") not in (None, False)} if chat else {
+        "echo": raw.get("echo") not in (None, False),
+        "logprobs": raw.get("logprobs") is not None,
+        "best_of": raw.get("best_of") not in (None, 1, body.n),
+    }
+    for name, unsupported in refused.items():
+        if unsupported:
+            raise RequestInvalid(f"not supported (got {raw[name]!r}); assay returns "
+                                 f"{_NOT_RETURNED[name]}", field=name)
+
+
+_NOT_RETURNED = {"echo": "only the completion, without the prompt", "logprobs": "no log probabilities",
+                 "best_of": "the n completions it samples, without best-of ranking"}
+
+
 @router.post("/completions", response_model=CompletionResponse)
 async def completions(body: CompletionRequest, request: Request) -> object:
+    await _refuse_unsupported(request, body)
     engine, budget = engine_of(request), budget_of(request)
     require_model(request, body.model)
     inp = calls.with_trace_id(apply_experiments(request, to_completion_input(body), body.user))
@@ -118,6 +146,7 @@ async def completions(body: CompletionRequest, request: Request) -> object:
 
 @router.post("/chat/completions", response_model=ChatCompletionResponse)
 async def chat_completions(body: ChatCompletionRequest, request: Request) -> object:
+    await _refuse_unsupported(request, body)
     engine, budget = engine_of(request), budget_of(request)
     if is_feature_model(body.model):
         inp = feature_chat_input(request, body)
