@@ -117,6 +117,7 @@ def compare_command(
 
     if len(runs) < 2:
         raise fail("compare needs at least two runs")
+    _refuse_repeated(runs)
     settings = CompareSettings(
         alpha=alpha, power=power, delta=delta, n_bootstrap=bootstrap, n_permutations=permutations, seed=seed
     )
@@ -142,6 +143,16 @@ def compare_command(
         return
     _print_sections(build_sections(comparison=result))
     _wrote(files)
+
+
+def _refuse_repeated(runs: list[str]) -> None:
+    """A run compared with itself has no difference to test (every p would be 1): name it and stop."""
+    seen: set[str] = set()
+    for r in runs:
+        key = str(Path(r).resolve()) if Path(r).is_file() else r
+        if key in seen:
+            raise fail(f"run '{r}' is given twice: compare it with another run")
+        seen.add(key)
 
 
 def _check_run_database(runs: list[str], db: str | None) -> None:
@@ -195,7 +206,7 @@ def _from_store(name: str, declared: ExperimentConfig | None, db: str | None,
     from assay.experiments import from_store, open_event_store
 
     url = db or load_settings(config).database.url
-    store = open_event_store(url)
+    store = open_event_store(url, existing=True)
     try:
         return from_store(store, declared or name, target)
     finally:

@@ -9,11 +9,14 @@ Per user and UTC day:
 - ``pre_shown`` / ``pre_accepted``: the same user's suggestions (any experiment, or none) in the
   ``pre_period_days`` before the experiment's start (``start`` in its config, else its first exposure or event).
 
-The arm is the one the gateway assigned (exposures), else the one the client reported. Events count by
-their attribution (:mod:`assay.experiments.store`): the exposures with their ``suggestion_id``, else the
-experiment and arm they name. The experiment's *unattributed* events are its users' events since its start
-that belong to no experiment (a suggestion id the gateway never served in one, and no experiment named):
-:func:`from_store` counts them so that a client sending wrong ids shows up.
+A user's arm is the one the gateway assigned (exposures). Events count by their attribution
+(:mod:`assay.experiments.store`): the exposures with their ``suggestion_id`` give their user and arm. The
+experiment's *unattributed* events are its users' events (and events posted with no user) since its start
+that belong to no experiment (a suggestion id the gateway never served in one, whatever experiment and
+arm the event names): :func:`from_store` counts them so that a client sending wrong ids shows up.
+
+An experiment with exposures but no events yet (or with one arm only) still gives a table: its rows have
+requests and no shown suggestions, and the analysis reports what it can.
 
 ``target`` keeps only the suggestions of one target (``code_generations``, ``feature:explain_code``,
 ``features`` for every feature): the store filters exposures by their recorded target and events by
@@ -82,7 +85,7 @@ def _observe(store: EventStore, experiment: ExperimentConfig | str, target: str 
     if not exposures and not events:
         known = ", ".join(store.experiments()) or "none"
         of_target = f" on target '{target}'" if target else ""
-        raise RequestInvalid(f"the event store has no exposures or events for experiment '{name}'{of_target}; "
+        raise RequestInvalid(f"the event store has no exposures for experiment '{name}'{of_target}; "
                              f"experiments with data: {known}")
     arm_of: dict[str, str] = {}
     for x in exposures:

@@ -29,7 +29,8 @@ class EventIn(BaseModel):
     suggestion_id: str = Field(min_length=1, max_length=128)
     """The suggestion's trace id (``X-Assay-Trace-Id``) or the client's own id for it."""
     user_id: str | None = Field(default=None, min_length=1, max_length=200)
-    """Default: the caller's user id (``X-Gitlab-Global-User-Id`` or the API key's user)."""
+    """Not needed for a suggestion the gateway served (its exposure names the user, and wins). For other ids:
+    default the caller's user id (``X-Gitlab-Global-User-Id`` or the API key's user), else none."""
     experiment: str | None = Field(default=None, max_length=100)
     arm: str | int | None = None
     timestamp: dt.datetime

@@ -29,7 +29,7 @@ from assay.config import ExperimentArm, ExperimentConfig, Settings, request_cost
 from assay.errors import ConfigError, RequestInvalid
 from assay.experiments.assign import COMPLETIONS, Assignment, Target, arms_for, assign
 from assay.experiments.events import EventBatch, Exposure, StoredEvent, TelemetryCount
-from assay.experiments.store import EventStore, open_event_store
+from assay.experiments.store import UNKNOWN_USER, EventStore, open_event_store
 from assay.pipeline.engine import Engine
 from assay.pipeline.types import CompletionInput, Trace
 from assay.types import Usage
@@ -102,21 +102,21 @@ class ExperimentRuntime:
                              f"{', '.join(f'{i}={n}' for i, n in enumerate(names))}", field=f"{where}.arm")
 
     def stored_events(self, batch: EventBatch, default_user: str | None) -> list[StoredEvent]:
-        """Validate names against the config and against the exposures already stored (an event naming an
-        experiment and arm must name one its suggestion was served in, with that arm), and fill the caller's
-        user id where an event has none. Reads the store: call it in a thread."""
-        named = [e.suggestion_id for e in batch.events if e.experiment is not None]
-        exposed = self.store.exposed_arms(named) if named else {}
+        """The batch as stored. A suggestion the gateway served gives its events their user (whatever the event
+        or caller says), and an event naming an experiment and arm must name one it was served in, with that
+        arm. An event for an id with no exposure (yet) keeps its ``user_id``, else the caller's, else
+        :data:`~assay.experiments.store.UNKNOWN_USER`, and what it names is checked against the config only:
+        it counts nowhere unless the exposure turns up (see :mod:`assay.experiments.store`). Reads the
+        store: call it in a thread."""
+        served = self.store.served(e.suggestion_id for e in batch.events)
         out = []
         for i, e in enumerate(batch.events):
-            user = e.user_id or default_user
-            if not user:
-                raise RequestInvalid("no user id: give user_id or send X-Gitlab-Global-User-Id",
-                                     field=f"events.{i}.user_id")
+            record = served.get(e.suggestion_id)
+            user = record.user_id if record else e.user_id or default_user or UNKNOWN_USER
             arm = None
             if e.experiment is not None and e.arm is not None:
                 arm = self.arm_name(e.experiment, e.arm, f"events.{i}")
-                _check_exposed(exposed.get(e.suggestion_id), e.experiment, arm, e.suggestion_id, f"events.{i}")
+                _check_exposed(record.arms if record else None, e.experiment, arm, e.suggestion_id, f"events.{i}")
             out.append(StoredEvent(id=e.id, type=e.type, suggestion_id=e.suggestion_id, user_id=user,
                                    experiment=e.experiment, arm=arm, at=e.epoch, accepted_chars=e.accepted_chars,
                                    retained_chars=e.retained_chars, checkpoint_s=e.checkpoint_s))

@@ -12,17 +12,20 @@ created before the ``target`` column get it on open; their exposures (NULL) are 
 
 Attribution: an event belongs to the experiment(s) and arm(s) of the exposures whose ``trace_id`` is its
 ``suggestion_id`` (one request in several experiments has one exposure per experiment, all under the same
-id), whatever ``experiment``/``arm`` the event row names; an event whose suggestion has no exposure belongs
-to the experiment and arm it names, if any, and is otherwise *unattributed*. Attribution is decided when
-events are read, so an event posted before its suggestion's exposure was written counts once it is.
+id), and to the user they were served to, whatever ``experiment``/``arm``/``user_id`` the event row names.
+An event whose suggestion has no exposure (an id the gateway never served in an experiment) is
+*unattributed*: stored, counted in no experiment, whatever it names (a client's claim is no evidence of
+what was served). Attribution is decided when events are read, so an event posted before its
+suggestion's exposure was written counts once it is. An event posted with no user and an id not (yet)
+served is stored under :data:`UNKNOWN_USER`; its exposure, once written, gives it its user.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
-from sqlalchemy import ColumnElement, Engine, Index, Select, and_, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, Engine, Index, Select, exists, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import Boolean, Float, Integer, String
@@ -36,6 +39,8 @@ from assay.store.schema import create_tables
 INSERT_CHUNK = 500
 IDS_PER_QUERY = 1000
 """Values (user ids, suggestion ids) per ``IN (...)`` list, well under SQLite's limit on bound parameters."""
+UNKNOWN_USER = ""
+"""The stored user of an event posted without one for a suggestion with no exposure (yet)."""
 
 
 class _Base(DeclarativeBase):
@@ -112,12 +117,24 @@ def _suggestion_target() -> ColumnElement[str | None]:
             .limit(1).scalar_subquery())
 
 
+def _suggestion_user() -> ColumnElement[str | None]:
+    """SQL, inside a query of events: the user the event's suggestion was served to (NULL: no exposure)."""
+    return (select(ExposureRow.user_id).where(ExposureRow.trace_id == EventRow.suggestion_id)
+            .limit(1).scalar_subquery())
+
+
+def _event_user() -> ColumnElement[str]:
+    """SQL, inside a query of events: the event's user, the gateway's record first (see module doc)."""
+    return func.coalesce(_suggestion_user(), EventRow.user_id)
+
+
 def _has_exposure() -> ColumnElement[bool]:
     """SQL, inside a query of events: some exposure (of any experiment) has the event's suggestion id."""
     return exists().where(ExposureRow.trace_id == EventRow.suggestion_id)
 
 
 def _stored(row: EventRow, **attribution: str | None) -> StoredEvent:
+    """The stored event of ``row`` with its attribution (experiment, arm, user) in place of what it was posted with."""
     fields = {k: getattr(row, k) for k in StoredEvent.__dataclass_fields__}
     return StoredEvent(**{**fields, **attribution})
 
@@ -148,6 +165,14 @@ def _insert_ignoring_duplicates(engine: Engine):  # noqa: ANN202
 
         return sqlite_insert(EventRow)
     raise ConfigError(f"the event store supports SQLite and PostgreSQL, not {engine.dialect.name}")
+
+
+@dataclass(frozen=True)
+class Served:
+    """What the gateway recorded of one served suggestion: its user and, per experiment, the arm that served it."""
+
+    user_id: str
+    arms: dict[str, str]
 
 
 class EventStore:
@@ -183,43 +208,51 @@ class EventStore:
     def events(self, *, experiment: str | None = None, users: Iterable[str] | None = None,
                before: float | None = None, since: float | None = None, target: str | None = None) -> list[StoredEvent]:
         """Events in time order: attributed to one ``experiment`` (see module doc; each then carries that
-        experiment and its attributed arm) and/or of ``users``, in ``[since, before)``, of suggestions in the
-        target filter ``target`` (see :func:`~assay.experiments.assign.check_target_filter`). Without
-        ``experiment``, events carry the ``experiment``/``arm`` they were posted with."""
+        experiment, the arm that served its suggestion and the user it was served to) and/or of ``users``
+        (by attributed user), in ``[since, before)``, of suggestions in the target filter ``target`` (see
+        :func:`~assay.experiments.assign.check_target_filter`). Without ``experiment``, events carry the
+        ``experiment``/``arm`` they were posted with and their attributed user."""
         if experiment is None:
-            stmt = _within(select(EventRow), before=before, since=since, target=target)
-            rows = [(r, {}) for (r,) in self._rows(stmt, users)]
+            stmt = _within(select(EventRow, _event_user()), before=before, since=since, target=target)
+            rows = [(r, {"user_id": user}) for r, user in self._rows(stmt, users)]
         else:
-            exposed = (select(ExposureRow.trace_id, func.min(ExposureRow.arm).label("arm"))
+            exposed = (select(ExposureRow.trace_id, func.min(ExposureRow.arm).label("arm"),
+                              func.min(ExposureRow.user_id).label("user_id"))
                        .where(ExposureRow.experiment == experiment, ExposureRow.trace_id.is_not(None))
                        .group_by(ExposureRow.trace_id).subquery())
-            stmt = (select(EventRow, exposed.c.arm).outerjoin(exposed, exposed.c.trace_id == EventRow.suggestion_id)
-                    .where(or_(exposed.c.arm.is_not(None), and_(EventRow.experiment == experiment, ~_has_exposure()))))
+            stmt = select(EventRow, exposed.c.arm, exposed.c.user_id).join(
+                exposed, exposed.c.trace_id == EventRow.suggestion_id)
             stmt = _within(stmt, before=before, since=since, target=target)
-            rows = [(r, {"experiment": experiment, "arm": arm or r.arm}) for r, arm in self._rows(stmt, users)]
+            rows = [(r, {"experiment": experiment, "arm": arm, "user_id": user})
+                    for r, arm, user in self._rows(stmt, users)]
         rows.sort(key=lambda pair: (pair[0].at, pair[0].id))
         return [_stored(r, **attribution) for r, attribution in rows]
 
     def unattributed(self, *, users: Iterable[str], since: float | None = None, target: str | None = None) -> int:
-        """How many events of ``users`` (at or after ``since``, of the target filter ``target``) belong to no
-        experiment: their suggestion id has no exposure and they name no experiment."""
-        stmt = select(EventRow.id).where(EventRow.experiment.is_(None), ~_has_exposure())
-        return len(self._rows(_within(stmt, before=None, since=since, target=target), users))
+        """How many events of ``users``, or posted with no user (:data:`UNKNOWN_USER`), at or after ``since``
+        and of the target filter ``target``, belong to no experiment: their suggestion id has no exposure,
+        whatever experiment and arm they name."""
+        stmt = _within(select(EventRow.id).where(~_has_exposure()), before=None, since=since, target=target)
+        with Session(self.engine) as session:
+            userless = len(session.execute(stmt.where(EventRow.user_id == UNKNOWN_USER)).all())
+        return userless + len(self._rows(stmt, [u for u in users if u != UNKNOWN_USER]))
 
-    def exposed_arms(self, suggestion_ids: Iterable[str]) -> dict[str, dict[str, str]]:
-        """Suggestion id → {experiment → arm} of the exposures with those ids (ids without one are left out)."""
-        out: dict[str, dict[str, str]] = {}
+    def served(self, suggestion_ids: Iterable[str]) -> dict[str, Served]:
+        """Suggestion id → what the gateway recorded of it (ids without an exposure are left out); the first
+        exposure of an id gives its user."""
+        out: dict[str, Served] = {}
         with Session(self.engine) as session:
             for chunk in _in_chunks(suggestion_ids):
-                stmt = (select(ExposureRow.trace_id, ExposureRow.experiment, ExposureRow.arm)
+                stmt = (select(ExposureRow.trace_id, ExposureRow.user_id, ExposureRow.experiment, ExposureRow.arm)
                         .where(ExposureRow.trace_id.in_(chunk)).order_by(ExposureRow.seq))
-                for trace_id, experiment, arm in session.execute(stmt):
-                    out.setdefault(trace_id, {}).setdefault(experiment, arm)
+                for trace_id, user, experiment, arm in session.execute(stmt):
+                    out.setdefault(trace_id, Served(user, {})).arms.setdefault(experiment, arm)
         return out
 
     def _rows(self, stmt: Select, users: Iterable[str] | None) -> list[tuple]:
-        """The rows of ``stmt``, of ``users`` when given (one query per :func:`_in_chunks` list)."""
-        statements = [stmt] if users is None else [stmt.where(EventRow.user_id.in_(c)) for c in _in_chunks(users)]
+        """The rows of ``stmt`` (a query of events), of ``users`` (by attributed user) when given, one query per
+        :func:`_in_chunks` list."""
+        statements = [stmt] if users is None else [stmt.where(_event_user().in_(c)) for c in _in_chunks(users)]
         with Session(self.engine) as session:
             return [tuple(r) for s in statements for r in session.execute(s)]
 
@@ -240,11 +273,9 @@ class EventStore:
                     for r in session.scalars(stmt)]
 
     def experiments(self) -> list[str]:
-        """Names of experiments with exposures or events, sorted."""
+        """Names of experiments with exposures (the only ones events can count in), sorted."""
         with Session(self.engine) as session:
-            names = set(session.scalars(select(ExposureRow.experiment).distinct()))
-            names |= {n for n in session.scalars(select(EventRow.experiment).distinct()) if n}
-        return sorted(names)
+            return sorted(session.scalars(select(ExposureRow.experiment).distinct()))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -4,7 +4,8 @@ The first run is the baseline A; every later run B is compared with it, metric b
 problems both contain (matched by ``task_id``). Differences are ``B - A``. Per metric:
 
 - means of A and B, the paired difference with a normal 95% CI (clustered SE when problems share a
-  source cluster) and a percentile paired-bootstrap CI (resampling clusters when they are shared);
+  source cluster; clipped to ± the metric's width, ``eval.metrics.metric_range``, since no difference of
+  two shares leaves [-1, 1]) and a percentile paired-bootstrap CI (resampling clusters when they are shared);
 - McNemar's exact test when both runs' per-problem values are 0/1, else the sign-flip permutation test;
 - the Pearson correlation of per-problem scores;
 - power: the minimum detectable difference at this n (80% power), and the n needed for ``delta``
@@ -13,10 +14,15 @@ problems both contain (matched by ``task_id``). Differences are ``B - A``. Per m
 - Holm and Benjamini–Hochberg adjusted p-values over every hypothesis in the call (all pairs,
   metrics, and per-task / per-language subgroups when problems carry more than one of them).
 
+``answered`` (the share of non-empty outputs, the guard against empty passes) is compared whenever both
+runs have it, but described only: it stays out of the Holm / BH family (its adjusted p-values are NaN,
+``adjusted`` False) unless it is the quality metric (``--metric answered``), so it never dilutes the verdict.
+
 Each pair ends in a verdict on the quality metric (``verdict.pair_verdict``): B is ``better`` or
 ``worse`` than A when its Holm-adjusted p-value is at most alpha, else ``inconclusive``. With three or
 more runs, ``pareto`` lists quality (higher is better) against mean latency and cost (lower is better)
-and marks the runs no other run beats on every axis.
+and marks the runs no other run beats on every axis; a run whose latency or cost is unknown while another
+run's is known cannot be placed (``on_frontier`` None, "n/a"): an unknown cost must not beat a known one.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assay.eval.metrics import metric_range
 from assay.stats.multiple import benjamini_hochberg, holm
 from assay.stats.paired import is_binary, mcnemar_exact, paired_bootstrap, paired_difference, sign_flip_test
 from assay.stats.power import paired_power
@@ -33,8 +40,9 @@ from assay.stats.scores import RunScores
 from assay.stats.verdict import PairVerdict, pair_verdict, smallest_holm_p
 
 ON_REQUEST = frozenset({"answered"})
-"""Metrics compared only when named as the quality metric (``--metric answered``): the share of non-empty
-outputs describes behaviour, not quality, and would otherwise add a hypothesis to every Holm family."""
+"""Metrics tested only when named as the quality metric (``--metric answered``); otherwise shown, not
+adjusted: the share of non-empty outputs describes behaviour, not quality, and would otherwise add a
+hypothesis to every Holm family."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,9 @@ class MetricComparison:
     mdd: float | None
     n_needed: int | None
     mdd_note: str
+    adjusted: bool = True
+    """False for a descriptive metric (``ON_REQUEST`` but the quality metric): out of the Holm / BH family,
+    ``p_holm`` and ``p_bh`` NaN."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,8 @@ class ParetoPoint:
     quality: float
     latency_ms: float | None
     cost: float | None
-    on_frontier: bool
+    on_frontier: bool | None
+    """None when the run's latency or cost is unknown while another run's is known (it cannot be placed)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,16 @@ def pareto_frontier(quality: Sequence[float], costs: Sequence[Sequence[float]]) 
     return keep
 
 
+def clip_difference(ci: tuple[float, float], bounds: tuple[float, float] | None) -> tuple[float, float]:
+    """A CI of a difference of two values in [lo, hi], clipped to [-(hi − lo), hi − lo]: the Wald interval
+    on few problems leaves it (QA saw ``answered`` B − A in [0.7651, 1.035]). Unchanged when ``bounds`` is
+    None (a metric of unknown range)."""
+    if bounds is None:
+        return ci
+    width = bounds[1] - bounds[0]
+    return (max(ci[0], -width), min(ci[1], width))
+
+
 def _align(a: RunScores, b: RunScores) -> tuple[np.ndarray, np.ndarray]:
     pos_b = {t: i for i, t in enumerate(b.task_ids)}
     ia = np.array([i for i, t in enumerate(a.task_ids) if t in pos_b], dtype=int)
@@ -142,6 +164,7 @@ def _one_metric(
     settings: CompareSettings,
 ) -> MetricComparison:
     diff = paired_difference(x, y, clusters=clusters)
+    ci = clip_difference(diff.ci, metric_range(metric))
     boot = paired_bootstrap(x, y, rng=rng, n_resamples=settings.n_bootstrap, clusters=clusters)
     test = (
         mcnemar_exact(x, y)
@@ -164,7 +187,7 @@ def _one_metric(
         a=diff.mean_a,
         b=diff.mean_b,
         diff=diff.diff,
-        ci95=diff.ci,
+        ci95=ci,
         se=diff.se,
         se_kind=diff.se_kind,
         bootstrap_ci95=boot.ci,
@@ -251,12 +274,11 @@ def _pareto(runs: Sequence[RunScores], metric: str) -> list[ParetoPoint]:
         latency = float(r.latency_ms[mask].mean()) if r.latency_ms is not None else None
         cost = float(r.cost[mask].mean()) if r.cost is not None else None
         rows.append((r.name, float(r.metrics[metric][mask].mean()), latency, cost))
-    axes = [i for i in (2, 3) if all(row[i] is not None for row in rows)]
-    frontier = pareto_frontier([row[1] for row in rows], [[row[i] for i in axes] for row in rows])
-    return [
-        ParetoPoint(name, metric, q, lat, cost, on)
-        for (name, q, lat, cost), on in zip(rows, frontier, strict=True)
-    ]
+    axes = [i for i in (2, 3) if any(row[i] is not None for row in rows)]
+    placed = [i for i, row in enumerate(rows) if all(row[a] is not None for a in axes)]
+    frontier = pareto_frontier([rows[i][1] for i in placed], [[rows[i][a] for a in axes] for i in placed])
+    on: dict[int, bool | None] = dict(zip(placed, frontier, strict=True))
+    return [ParetoPoint(name, metric, q, lat, cost, on.get(i)) for i, (name, q, lat, cost) in enumerate(rows)]
 
 
 def compare_runs(
@@ -279,19 +301,25 @@ def compare_runs(
     if len(set(names)) != len(names):
         runs = [replace(r, name=f"{r.name}#{i + 1}") for i, r in enumerate(runs)]
     metric = _quality_metric(runs, quality_metric)
-    pairs = [compare_pair(runs[0], b, rng=rng, settings=settings, skip=ON_REQUEST - {metric}) for b in runs[1:]]
-    flat = [m for p in pairs for m in p.metrics]
+    described = ON_REQUEST - {metric}
+    pairs = [compare_pair(runs[0], b, rng=rng, settings=settings) for b in runs[1:]]
+    # The tested metrics first, the described ones (answered) after them, in the tables too.
+    pairs = [replace(p, metrics=sorted(p.metrics, key=lambda m: m.metric in described)) for p in pairs]
+    flat = [m for p in pairs for m in p.metrics if m.metric not in described]
     p_values = [m.p_value for m in flat]
     p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
     holm_floor = smallest_holm_p(flat, settings)
     adjusted_pairs, k = [], 0
     for p in pairs:
-        metrics = [
-            replace(m, p_holm=float(p_holm[k + i]), p_bh=float(p_bh[k + i])) for i, m in enumerate(p.metrics)
-        ]
+        metrics = []
+        for m in p.metrics:
+            if m.metric in described:
+                metrics.append(replace(m, p_holm=float("nan"), p_bh=float("nan"), adjusted=False))
+            else:
+                metrics.append(replace(m, p_holm=float(p_holm[k]), p_bh=float(p_bh[k])))
+                k += 1
         adjusted = replace(p, metrics=metrics)
         adjusted_pairs.append(replace(adjusted, verdict=pair_verdict(adjusted, metric, settings, holm_floor=holm_floor)))
-        k += len(p.metrics)
     return Comparison(
         runs=[r.name for r in runs],
         pairs=adjusted_pairs,
@@ -323,6 +351,7 @@ def summary_json(comparison: Comparison) -> dict:
             "mdd": m.mdd,
             "mdd_note": m.mdd_note,
             "n_needed": m.n_needed,
+            "adjusted": m.adjusted,
         }
         for m in first.metrics
         if m.subgroup == "all"

@@ -56,6 +56,10 @@ def _p(p: float) -> str:
     return "–" if p != p else ("<0.0001" if p < 1e-4 else f"{p:.4f}")
 
 
+def _frontier(on: bool | None) -> str:
+    return "n/a" if on is None else "yes" if on else "no"
+
+
 def _guardrail_row(g: Guardrail) -> list[str]:
     fmt = _pct if g.relative else _num
     ci = _ci(g.ci, pct=g.relative)
@@ -191,31 +195,45 @@ def _offline(comparison: Comparison) -> list[Section]:
                 for m in pair.metrics
             ],
         )
-        note = f"A = `{pair.a}`, B = `{pair.b}`: {pair.n} shared problems"
+        note = f"A = `{pair.a}` (baseline, first run), B = `{pair.b}`; B − A is shown: {pair.n} shared problems"
         if pair.only_a or pair.only_b:
             note += f" ({pair.only_a} only in A, {pair.only_b} only in B, left out)"
         paragraphs = [note + "."]
         if pair.verdict is not None:
             paragraphs.append(f"**Verdict: {pair.verdict.outcome}.** {pair.verdict.reason}.")
         paragraphs += [f"MDD of {m.metric}: {m.mdd_note}." for m in pair.metrics if m.mdd is None and m.subgroup == "all"]
+        described = sorted({m.metric for m in pair.metrics if not m.adjusted})
+        if described:
+            paragraphs.append(
+                f"{', '.join(f'`{name}`' for name in described)} (share of non-empty outputs) is shown for context, "
+                f"outside the Holm / BH family (–); test it with `--metric {described[0]}`."
+            )
         needed = [f"{m.metric} {m.n_needed}" for m in pair.metrics if m.n_needed and m.subgroup == "all"]
         if needed:
             s = comparison.settings
             paragraphs.append(
                 f"Problems needed to detect a difference of {s.delta:g} at power {s.power:g}: {', '.join(needed)}."
             )
-        sections.append(Section(f"Offline: {pair.b} vs {pair.a}", paragraphs=paragraphs, tables=[table]))
+        sections.append(Section(f"Offline: A = {pair.a} vs B = {pair.b}", paragraphs=paragraphs, tables=[table]))
     sections[0].figures.append("differences")
     if comparison.pareto:
         table = Table(
             ["run", comparison.pareto[0].metric, "latency (ms)", "cost", "on frontier"],
             [
-                [p.run, _num(p.quality), _num(p.latency_ms), _num(p.cost), "yes" if p.on_frontier else "no"]
+                [p.run, _num(p.quality), _num(p.latency_ms), _num(p.cost), _frontier(p.on_frontier)]
                 for p in comparison.pareto
             ],
         )
+        unplaced = [p.run for p in comparison.pareto if p.on_frontier is None]
+        paragraphs = (
+            [f"n/a: {', '.join(f'`{r}`' for r in unplaced)} cannot be placed: "
+             "its latency or cost is unknown while another run's is known."]
+            if unplaced
+            else []
+        )
         sections.append(
-            Section("Quality / latency / cost: Pareto frontier", tables=[table], figures=["pareto"])
+            Section("Quality / latency / cost: Pareto frontier", paragraphs=paragraphs, tables=[table],
+                    figures=["pareto"])
         )
     return sections
 

@@ -4,6 +4,7 @@ analyze`` decides from the store, on SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -57,11 +58,15 @@ def test_experiment_end_to_end(db_url: str, tmp_path: Path) -> None:
     config = ExperimentConfig(**EXPERIMENT)
     expected = {u: assign_arm(config, u) for u in USERS}
     assert {a.arm for a in expected.values()} == {"control", "treatment"}
+    served: dict[str, list[str]] = {}
     with live_server(_settings(db_url)) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        for user in USERS:
-            for _ in range(2):
+        for i, user in enumerate(USERS):
+            for k in range(_counts(i, expected[user].arm)[0]):
                 r = client.post("/v2/code/completions", json=_code_body(), headers={USER_HEADER: user})
                 assert r.status_code == 200, r.text
+                served.setdefault(user, []).append(r.headers["X-Assay-Trace-Id"])
+                if k >= 2:
+                    continue
                 body = r.json()
                 assert body["experiments"] == [{"name": "model-ab", "variant": expected[user].variant}]
                 assert body["model"]["name"] == ("a" if expected[user].arm == "control" else "b")
@@ -77,30 +82,41 @@ def test_experiment_end_to_end(db_url: str, tmp_path: Path) -> None:
         telemetry = [{"experiments": [{"name": "model-ab", "variant": 1}], "requests": 5, "accepts": 2, "errors": 1}]
         client.post("/v2/code/completions", json=_code_body(telemetry=telemetry), headers={USER_HEADER: "user-0"})
 
+        # Events on the suggestion ids the gateway served: odd users' events name their user, experiment and
+        # arm (by name or variant, agreeing with the gateway); even users' carry the suggestion id alone.
+        now = dt.datetime.now(dt.UTC)
         events = []
         for i, user in enumerate(USERS):
             arm = expected[user].arm
             shown, accepted = _counts(i, arm)
+            named = {"user_id": user, "experiment": "model-ab"} if i % 2 else {}
             for j in range(shown):
-                events.append({"id": f"{user}-shown-{j}", "type": "shown", "suggestion_id": f"{user}-{j}",
-                               "user_id": user, "experiment": "model-ab", "arm": arm,
-                               "timestamp": "2026-03-02T12:00:00Z"})
+                events.append({"id": f"{user}-shown-{j}", "type": "shown", "suggestion_id": served[user][j],
+                               "timestamp": now.isoformat(), **named, **({"arm": arm} if named else {})})
             for j in range(accepted):
-                events.append({"id": f"{user}-acc-{j}", "type": "accepted", "suggestion_id": f"{user}-{j}",
-                               "user_id": user, "experiment": "model-ab", "arm": expected[user].variant,
-                               "timestamp": "2026-03-02T12:00:05Z", "accepted_chars": 10})
-            events.append({"id": f"{user}-kept", "type": "retained", "suggestion_id": f"{user}-0",
-                           "user_id": user, "experiment": "model-ab", "arm": arm, "retained_chars": 7,
-                           "checkpoint_s": 30, "timestamp": "2026-03-02T12:00:35Z"})
+                events.append({"id": f"{user}-acc-{j}", "type": "accepted", "suggestion_id": served[user][j],
+                               "timestamp": (now + dt.timedelta(seconds=5)).isoformat(), "accepted_chars": 10,
+                               **named, **({"arm": expected[user].variant} if named else {})})
+            events.append({"id": f"{user}-kept", "type": "retained", "suggestion_id": served[user][0],
+                           "retained_chars": 7, "checkpoint_s": 30,
+                           "timestamp": (now + dt.timedelta(seconds=35)).isoformat(),
+                           **named, **({"arm": arm} if named else {})})
+        wait_for_exposures(db_url, {"model-ab": sum(map(len, served.values())) + 1})
         first = client.post("/v1/events", json={"events": events})
         assert first.status_code == 200, first.text
         assert first.json() == {"received": len(events), "recorded": len(events), "duplicates": 0}
         again = client.post("/v1/events", json={"events": events[:10]})
         assert again.json() == {"received": 10, "recorded": 0, "duplicates": 10}
 
-        bad = client.post("/v1/events", json={"events": [{**events[0], "id": "x", "arm": "nope"}]})
+        bad = client.post("/v1/events", json={"events": [{**events[0], "id": "x", "experiment": "model-ab",
+                                                          "arm": "nope"}]})
         assert bad.status_code == 422 and "events.0.arm" in bad.text and "control" in bad.text
-        wait_for_exposures(db_url, {"model-ab": 2 * len(USERS) + 1})
+        # Never served: stored, counted in no arm, whatever it names (QA: it was counted in user-0's arm).
+        other = "control" if expected["user-0"].arm == "treatment" else "treatment"
+        never = [{"id": f"never-{k}", "type": t, "suggestion_id": "nope4", "user_id": "user-0",
+                  "experiment": "model-ab", "arm": other, "timestamp": now.isoformat()}
+                 for k, t in enumerate(["shown", "accepted"])]
+        assert client.post("/v1/events", json={"events": never}).json()["recorded"] == 2
 
     store = open_event_store(db_url)
     try:
@@ -116,6 +132,7 @@ def test_experiment_end_to_end(db_url: str, tmp_path: Path) -> None:
     yaml_path.write_text(yaml.safe_dump(_settings(db_url)))
     data = analyze_json("model-ab", "--db", db_url, "--config", str(yaml_path), "--bootstrap", "200")
     assert data["verdict"] in ("ship", "don't ship", "keep running") and data["control"] == "control"
+    assert data["unattributed_events"] == 2
     for arm in data["arms"]:
         posted = [_counts(i, arm["arm"]) for i, u in enumerate(USERS) if expected[u].arm == arm["arm"]]
         assert arm["users"] == len(posted)
@@ -185,7 +202,6 @@ def test_events_need_the_events_scope_and_default_to_the_keys_user(tmp_path: Pat
     ({"type": "partially_accepted"}, "accepted_chars"),
     ({"type": "retained", "retained_chars": 3, "checkpoint_s": 45}, "checkpoint_s"),
     ({"experiment": "nope", "arm": 0}, "events.0.experiment"),
-    ({"user_id": None}, "events.0.user_id"),
     ({"timestamp": "yesterday"}, "timestamp"),
 ])
 def test_event_validation_answers_422_naming_the_field(tmp_path: Path, change: dict[str, Any], message: str) -> None:

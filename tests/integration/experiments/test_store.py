@@ -25,9 +25,16 @@ def _ev(id: str, type: str, user: str, suggestion: str, at: float, arm: str | No
                        experiment="ctx" if arm else None, arm=arm, at=at, **kw)  # type: ignore[arg-type]
 
 
-def _exp(user: str, arm: str, at: float, latency: float, error: bool = False, cost: float = 0.5) -> Exposure:
-    return Exposure(experiment="ctx", arm=arm, user_id=user, at=at, trace_id=None, latency_ms=latency,
+def _exp(user: str, arm: str, at: float, latency: float, error: bool = False, cost: float = 0.5,
+         trace: str | None = None) -> Exposure:
+    return Exposure(experiment="ctx", arm=arm, user_id=user, at=at, trace_id=trace, latency_ms=latency,
                     prompt_tokens=10, completion_tokens=5, error=error, cost=cost)
+
+
+def _served(store: EventStore, *served: tuple[str, str, str]) -> None:
+    """Record that the gateway served suggestions ``(suggestion, user, arm)`` in ``ctx``: events count
+    in an experiment only by the exposure of their suggestion id."""
+    store.add_exposures([_exp(user, arm, T0 - 1, 10.0, trace=s) for s, user, arm in served])
 
 
 def test_duplicate_ids_are_stored_once_within_and_across_batches(db_url: str) -> None:
@@ -36,6 +43,7 @@ def test_duplicate_ids_are_stored_once_within_and_across_batches(db_url: str) ->
         first = [_ev("e1", "shown", "u1", "s1", T0), _ev("e2", "accepted", "u1", "s1", T0 + 1),
                  _ev("e1", "shown", "u1", "s1", T0)]
         assert store.add_events(first) == 2
+        _served(store, ("s1", "u1", "control"), ("s2", "u1", "control"))
         assert store.add_events([_ev("e2", "accepted", "u1", "s1", T0 + 1), _ev("e3", "rejected", "u1", "s2", T0)]) == 1
         assert [e.id for e in store.events(experiment="ctx")] == ["e1", "e3", "e2"]
     finally:
@@ -70,6 +78,7 @@ def test_events_keep_their_fields_and_filters_work(db_url: str, monkeypatch: pyt
             _ev("r", "retained", "u1", "s1", T0 + 30, retained_chars=5, checkpoint_s=30),
             _ev("old", "shown", "u2", "s0", T0 - DAY, arm=None),
         ])
+        _served(store, ("s1", "u1", "control"))
         partial = store.events(users=["u1"], before=T0 + 1)
         assert partial == [_ev("p", "partially_accepted", "u1", "s1", T0, accepted_chars=7)]
         assert store.events(since=T0 + 10)[0].retained_chars == 5
@@ -112,8 +121,11 @@ def _fill(store: EventStore) -> None:
         _ev("p6", "shown", "u1", "q4", T0 - 8 * DAY, arm=None),
     ]
     store.add_events(events)
-    store.add_exposures([_exp("u1", "control", T0 + 9, 100.0), _exp("u1", "control", T0 + 19, 200.0, error=True),
-                         _exp("u2", "treatment", T0 + 29, 300.0), _exp("u3", "treatment", T0 + 50, 50.0)])
+    store.add_exposures([_exp("u1", "control", T0 + 9, 100.0, trace="s1"),
+                         _exp("u1", "control", T0 + 19, 200.0, error=True, trace="s2"),
+                         _exp("u1", "control", T0 + DAY + 4, 100.0, trace="s3"),
+                         _exp("u2", "treatment", T0 + 29, 300.0, trace="t1"),
+                         _exp("u2", "treatment", T0 + 39, 300.0, trace="t2"), _exp("u3", "treatment", T0 + 50, 50.0)])
 
 
 def test_user_table_counts_suggestions_per_user_and_day(db_url: str) -> None:
@@ -153,6 +165,7 @@ def test_retention_per_arm_and_checkpoint(db_url: str) -> None:
             _ev("e", "retained", "u2", "s2", T0 + 30, retained_chars=6, checkpoint_s=30),
             _ev("f", "retained", "u3", "t1", T0 + 30, arm="treatment", retained_chars=1, checkpoint_s=120),
         ])
+        _served(store, ("s1", "u1", "control"), ("s2", "u2", "control"), ("t1", "u3", "treatment"))
         result = {r.arm: r.points for r in retention(store, "ctx")}
     finally:
         store.close()
@@ -168,5 +181,5 @@ def test_analyze_from_the_store_explains_what_is_missing(db_url: str) -> None:
     few = analyze("ctx", "--db", db_url)
     assert few.exit_code == 2 and "arm 'control' needs at least 2 users" in few.output
     none = analyze("other", "--db", db_url)
-    assert none.exit_code == 2 and "no exposures or events for experiment 'other'" in none.output
+    assert none.exit_code == 2 and "no exposures for experiment 'other'" in none.output
     assert "experiments with data: ctx" in none.output

@@ -1,8 +1,9 @@
 """Events that carry only the suggestion id the gateway served (``X-Assay-Trace-Id``) count in every
 experiment that suggestion was served in, with the arm that served it: a real gateway (uvicorn on a socket)
 serves code completions to 8 users in two experiments at once, the client posts id-only events (some with an
-explicit experiment and arm, some for its own ids, some for ids the gateway never served) and ``assay
-experiment analyze --json`` reports exact counts and the unattributed events, on SQLite and PostgreSQL."""
+explicit experiment and arm, some for its own ids naming an experiment and arm, some for ids the gateway never
+served) and ``assay experiment analyze --json`` reports exact counts and the unattributed events (every
+never-served id, whatever it names), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from assay.config import ExperimentConfig
 from assay.errors import RequestInvalid
 from assay.experiments import Exposure, assign_arm, from_store, open_event_store
 from assay.experiments.events import StoredEvent
+from assay.experiments.store import UNKNOWN_USER, Served
 from assay.server.routes.events import USER_HEADER
 from tests.integration.experiments.analyzing import analyze, analyze_json, wait_for_exposures
 from tests.support.live_server import live_server
@@ -80,6 +82,7 @@ def test_events_with_only_a_suggestion_id_count_in_each_experiment_it_was_served
             r = client.post("/v1/events", json={"events": events}, headers={USER_HEADER: user})
             assert r.status_code == 200 and r.json()["recorded"] == len(events), r.text
 
+        # The client's own ids, naming model-ab's treatment: never served, so unattributed, not treatment's.
         own = [{"id": f"own-{k}", "type": t, "suggestion_id": f"own-{k // 2}", "experiment": "model-ab",
                 "arm": "treatment", "timestamp": _now()} for k, t in enumerate(["shown", "accepted", "shown"])]
         assert client.post("/v1/events", json={"events": own}, headers={USER_HEADER: "user-1"}).status_code == 200
@@ -87,6 +90,9 @@ def test_events_with_only_a_suggestion_id_count_in_each_experiment_it_was_served
                  for k in range(3)]
         for user, batch in (("user-2", typos[:2]), ("user-3", typos[2:]), ("outsider", [{**typos[0], "id": "o"}])):
             assert client.post("/v1/events", json={"events": batch}, headers={USER_HEADER: user}).status_code == 200
+        # No user at all and an id never served: accepted, and unattributed in every experiment since its start.
+        nobody = client.post("/v1/events", json={"events": [{**typos[0], "id": "nobody", "suggestion_id": "who"}]})
+        assert nobody.status_code == 200 and nobody.json()["recorded"] == 1
 
         s0 = served["user-0"][0]
         ok = {"id": "c0", "type": "rejected", "suggestion_id": s0, "timestamp": _now()}
@@ -99,18 +105,16 @@ def test_events_with_only_a_suggestion_id_count_in_each_experiment_it_was_served
 
     yaml_path = tmp_path / "assay.yaml"
     yaml_path.write_text(yaml.safe_dump(settings))
-    for name, arm_of, extra in (("model-ab", lambda u: model_arm[u].arm, {"treatment": (2, 1)}),
-                                ("ctx-ab", ctx_arm.get, {})):
+    for name, arm_of in (("model-ab", lambda u: model_arm[u].arm), ("ctx-ab", ctx_arm.get)):
         data = analyze_json(name, "--db", db_url, "--config", str(yaml_path), "--bootstrap", "50")
-        assert data["unattributed_events"] == 3
+        assert data["unattributed_events"] == 7  # user-1's 3 own-id events (naming model-ab), 3 typos, 1 userless
         by_arm = {a["arm"]: a for a in data["arms"]}
         assert set(by_arm) == {a["name"] for a in (MODEL_AB if name == "model-ab" else CTX_AB)["arms"]}
         for arm, got in by_arm.items():
             members = [i for i, u in enumerate(USERS) if arm_of(u) == arm]
-            plus_shown, plus_accepted = extra.get(arm, (0, 0))
             assert got["users"] == len(members)
-            assert got["shown"] == sum(_requests(i) for i in members) + plus_shown
-            assert got["accepted"] == sum(_accepted(i, model_arm[USERS[i]].arm) for i in members) + plus_accepted
+            assert got["shown"] == sum(_requests(i) for i in members)
+            assert got["accepted"] == sum(_accepted(i, model_arm[USERS[i]].arm) for i in members)
         kept = {r["arm"]: r["points"] for r in data["retention"]}
         for arm in by_arm:
             keepers = [u for i, u in enumerate(USERS) if arm_of(u) == arm and _accepted(i, model_arm[u].arm)]
@@ -137,21 +141,26 @@ def _event(id: str, suggestion: str, user: str, at: float, experiment: str | Non
 def test_the_exposure_decides_even_when_it_is_recorded_after_its_events(db_url: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """An event can reach the store before its suggestion's exposure (written after the response's last byte):
-    attribution happens when events are read, and the exposure then overrides what the event named."""
+    attribution happens when events are read, and the exposure then decides the arm and the user (an event
+    posted with no user gets its served user). Until then, it counts nowhere, whatever it names."""
     t0 = time.time()
     store = open_event_store(db_url)
     try:
         store.add_events([_event("e1", "t1", "u1", t0 + 1), _event("e2", "t2", "u2", t0 + 1, "ab", "control"),
-                          _event("e3", "t3", "u3", t0 + 1)])
-        assert store.events(experiment="ab") == [_event("e2", "t2", "u2", t0 + 1, "ab", "control")]
-        store.add_exposures([_exposure("t1", "u1", "treatment", t0), _exposure("t2", "u2", "treatment", t0)])
-        assert [(e.id, e.experiment, e.arm) for e in store.events(experiment="ab")] == [
-            ("e1", "ab", "treatment"), ("e2", "ab", "treatment")]
+                          _event("e3", "t3", "u3", t0 + 1), _event("e4", "t4", UNKNOWN_USER, t0 + 1)])
+        assert store.events(experiment="ab") == []
+        assert store.unattributed(users=["u1", "u2", "u3"], since=t0) == 4
+        store.add_exposures([_exposure("t1", "u1", "treatment", t0), _exposure("t2", "u2", "treatment", t0),
+                             _exposure("t4", "u4", "control", t0)])
+        assert [(e.id, e.experiment, e.arm, e.user_id) for e in store.events(experiment="ab")] == [
+            ("e1", "ab", "treatment", "u1"), ("e2", "ab", "treatment", "u2"), ("e4", "ab", "control", "u4")]
+        assert [e.id for e in store.events(users=["u4"])] == ["e4"]
         assert store.unattributed(users=["u1", "u2", "u3"], since=t0) == 1
         assert store.unattributed(users=["u1", "u2", "u3"], since=t0 + 2) == 0
-        assert store.exposed_arms(["t1", "t3"]) == {"t1": {"ab": "treatment"}}
+        assert store.served(["t1", "t3"]) == {"t1": Served("u1", {"ab": "treatment"})}
         monkeypatch.setattr("assay.experiments.store.IDS_PER_QUERY", 1)
-        assert store.exposed_arms(["t3", "t2", "t1", "t2"]) == {"t1": {"ab": "treatment"}, "t2": {"ab": "treatment"}}
+        assert store.served(["t3", "t2", "t1", "t2"]) == {"t1": Served("u1", {"ab": "treatment"}),
+                                                          "t2": Served("u2", {"ab": "treatment"})}
         assert store.unattributed(users=["u3", "u1", "u2"], since=t0) == 1
     finally:
         store.close()

@@ -109,7 +109,7 @@ def test_compare_three_runs_plots_the_frontier_and_writes_a_report(cli: typer.Ty
         str(tmp_path / "report"),
     )
     assert code == 0, out
-    assert "Pareto frontier" in out and "large vs small" in out
+    assert "Pareto frontier" in out and "A = small vs B = large" in out
     assert b"<svg" in plot.read_bytes()
     assert "Quality / latency / cost" in (tmp_path / "report.md").read_text()
     assert (tmp_path / "report.html").read_text().count("data:image/png;base64,") == 2
@@ -264,7 +264,7 @@ def test_experiment_analyze_json_and_report(cli: typer.Typer, tmp_path: Path) ->
     assert data["srm"]["mismatch"] is False
     md = (tmp_path / "decision.md").read_text()
     assert "## Verdict: ship" in md and "decision-cumulative_lift.png" in md
-    assert "Offline: large-offline vs nano-offline" in md
+    assert "Offline: A = nano-offline vs B = large-offline" in md
     assert (tmp_path / "decision-cumulative_lift.png").is_file()
 
 

@@ -85,11 +85,18 @@ def _scores(name: str, passed: list[float], answered: list[float]) -> RunScores:
                      metrics={"pass@1": np.array(passed), "answered": np.array(answered)})
 
 
-def test_compare_tests_answered_only_when_it_is_the_quality_metric() -> None:
+def test_compare_shows_answered_always_and_tests_it_only_when_it_is_the_quality_metric() -> None:
     a = _scores("a", [1, 0, 0, 1, 0, 0], [1, 0, 0, 1, 0, 0])
     b = _scores("b", [1, 0, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1])
     plain = compare_runs([a, b], rng=np.random.default_rng(0))
-    assert [m.metric for m in plain.pairs[0].metrics] == ["pass@1"]
+    # QA: the README presents answered as the guard against empty passes, yet compare left it out.
+    pass1, answered = plain.pairs[0].metrics
+    assert (pass1.metric, answered.metric) == ("pass@1", "answered")
+    assert answered.diff == pytest.approx(4 / 6) and not answered.adjusted
+    assert math.isnan(answered.p_holm) and math.isnan(answered.p_bh)
+    # answered stays out of the Holm family: pass@1 is the only hypothesis, so its Holm p is its raw p.
+    assert pass1.adjusted and pass1.p_holm == pass1.p_value
+    assert plain.pairs[0].verdict.metric == "pass@1"
     asked = compare_runs([a, b], rng=np.random.default_rng(0), quality_metric="answered")
     assert [m.metric for m in asked.pairs[0].metrics] == ["pass@1", "answered"]
     assert asked.pairs[0].verdict.metric == "answered"

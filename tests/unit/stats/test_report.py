@@ -67,7 +67,7 @@ def test_report_files(tmp_path: Path) -> None:
     md = files.markdown.read_text()
     page = files.html.read_text()
     assert f"## Verdict: {analysis.verdict.value}" in md
-    assert "Offline: large vs small" in md and "Quality / latency / cost" in md
+    assert "Offline: A = small vs B = large" in md and "Quality / latency / cost" in md
     assert {p.name for p in files.figures} == {
         "decision-arm_rates.png",
         "decision-cumulative_lift.png",

@@ -6,13 +6,15 @@ retained_chars?, checkpoint_s?}, ...]}`` (see :mod:`assay.experiments.events`). 
 ``{received, recorded, duplicates}``; an event id seen before is counted once. A wrong field answers
 422 naming it (``events.3.arm``).
 
-An event counts in the experiment(s) its ``suggestion_id`` was served in, with the arm that served it (the
-gateway's exposure record, :mod:`assay.experiments.store`): ``suggestion_id`` alone is enough. ``experiment``
-and ``arm`` are optional; when given for a suggestion whose exposure is already recorded they must agree
-with it, else the batch answers 422 naming ``events.N.experiment`` or ``events.N.arm``. For an id the
-gateway has no exposure of (the client's own id), they decide; without them such an event is stored but
-counts in no experiment (``assay experiment analyze`` reports it as unattributed). An exposure recorded
-after its events (they raced the response's end) still wins when events are analysed.
+An event counts in the experiment(s) its ``suggestion_id`` was served in, for the user it was served to and
+with the arm that served it (the gateway's exposure record, :mod:`assay.experiments.store`):
+``suggestion_id`` alone is enough, no user id needed. ``user_id``, ``experiment`` and ``arm`` are
+optional; an ``experiment``/``arm`` given for a suggestion whose exposure is already recorded must agree
+with it, else the batch answers 422 naming ``events.N.experiment`` or ``events.N.arm``. An event for an id
+the gateway never served in an experiment (the client's own id, a typo) is stored but counts in no
+experiment, whatever it names: ``assay experiment analyze`` reports it as unattributed. An exposure
+recorded after its events (they raced the response's end) still gives them their user and arm when events
+are analysed.
 
 The user of a request is ``X-Gitlab-Global-User-Id``, else the OpenAI ``user`` field, else the
 authenticated API key's (or GitLab token's) user; without one, a request gets the control arms and
@@ -174,9 +176,9 @@ def note_telemetry(request: Request, items: list[dict]) -> None:
 
 @router.post("/events", response_model=EventsAccepted)
 async def post_events(body: EventBatch, request: Request) -> EventsAccepted:
-    """Store a batch of events. Each counts in the experiment(s) its ``suggestion_id`` was served in, with the
-    serving arm; an ``experiment``/``arm`` that contradicts that recorded exposure rejects the batch with 422
-    naming ``events.N.experiment`` or ``events.N.arm`` (see the module doc)."""
+    """Store a batch of events. Each counts in the experiment(s) its ``suggestion_id`` was served in, for the
+    user served and with the serving arm; an ``experiment``/``arm`` that contradicts that recorded exposure
+    rejects the batch with 422 naming ``events.N.experiment`` or ``events.N.arm`` (see the module doc)."""
     runtime = runtime_of(request)
     user = user_of(request)
     recorded = await asyncio.to_thread(lambda: runtime.store.add_events(runtime.stored_events(body, user)))
