@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from sqlalchemy import ColumnElement, Engine, Index, Select, exists, func, insert, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import Boolean, Float, Integer, String
 
@@ -281,10 +283,40 @@ class EventStore:
         self.engine.dispose()
 
 
-def open_event_store(url: str | None = None) -> EventStore:
-    """Open the event store at ``url`` (default: the gateway's database), creating its tables (safely when
-    several processes open a fresh database at once) and adding the columns and indexes an older one lacks."""
-    engine = open_store(url).engine
+def as_url(url: str) -> str:
+    """``url`` as a SQLAlchemy URL: a plain file path (no ``://``) is a SQLite file, as eval, report and
+    compare take it."""
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL (``~`` expanded); None for other databases, in-memory SQLite and URLs
+    SQLAlchemy cannot parse (opening them says why)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def open_event_store(url: str | None = None, *, existing: bool = False) -> EventStore:
+    """Open the event store at ``url`` (a SQLAlchemy URL or a SQLite file's path; default: the gateway's
+    database), creating its tables (safely when several processes open a fresh database at once) and adding
+    the columns and indexes an older one lacks. ``ConfigError`` names a ``url`` SQLAlchemy cannot use, and
+    with ``existing`` (readers: ``assay experiment analyze``) a SQLite file that does not exist, rather than
+    creating an empty database at a mistyped path."""
+    url = as_url(url) if url else None
+    if existing:
+        path = _sqlite_path(url or default_url())
+        if path is not None and not path.exists():
+            raise ConfigError(f"the event store {path} does not exist (give --db the gateway's database: "
+                              "database.url of its assay.yaml)")
+    try:
+        engine = open_store(url).engine
+    except ArgumentError as exc:
+        raise ConfigError(f"cannot open the event store {url}: not a database URL or a file path ({exc})") from None
     try:
         create_tables(engine, _Base.metadata, add_missing=True)
     except SQLAlchemyError as exc:

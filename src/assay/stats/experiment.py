@@ -276,27 +276,27 @@ def analyze_experiment(
     table: UserTable, *, name: str, rng: np.random.Generator, settings: ExperimentSettings | None = None
 ) -> ExperimentAnalysis:
     """Analyse a per-user (or per-user-per-day) table. The control is ``settings.control`` or the first
-    arm seen. Raises ``ValueError`` when an arm is missing or has fewer than 2 users with suggestions.
+    arm seen. An experiment still waiting for data (no events yet, an arm without users, fewer than 2 users
+    with shown suggestions) is reported, not refused: the SRM check runs on the users per arm (planned arms
+    without users count 0), arms that cannot be compared yet are named in the reasons, and the verdict is
+    keep running unless the split is broken. ``ValueError`` when an arm with users has no planned weight.
     """
     s = settings or ExperimentSettings()
     users = table.per_user()
     arms = list(users.arm_order)
     control = s.control or arms[0]
-    if control not in arms:
-        raise ValueError(f"control arm {control!r} has no users; arms: {', '.join(arms)}")
-    if len(arms) < 2:
-        raise ValueError(f"an experiment needs at least 2 arms, found {arms}")
     rows = {arm: _arm_rows(users, arm) for arm in arms}
-    for arm, r in rows.items():
-        if len(r) < 2 or r.shown.sum() == 0:
-            raise ValueError(f"arm {arm!r} needs at least 2 users and some shown suggestions")
-    srm = sample_ratio_mismatch({a: len(r) for a, r in rows.items()}, s.weights, alpha=s.srm_alpha)
+    srm = _sample_ratio(rows, s)
+    waiting = _waiting(rows, control, s.weights)
+    if not srm.expected:
+        waiting.append(f"sample ratio not checked: only arm(s) {', '.join(srm.observed)} have users and no plan "
+                       "names the others (give --config or --weights)")
     comparisons = [
         compare_arm(rows[control], rows[arm], control=control, arm=arm, settings=s, rng=rng)
         for arm in arms
-        if arm != control
+        if arm != control and control in rows and not _too_little(rows[control]) and not _too_little(rows[arm])
     ]
-    verdict, reasons = _overall(srm, comparisons)
+    verdict, reasons = _overall(srm, comparisons, waiting)
     return ExperimentAnalysis(
         name=name,
         control=control,
@@ -309,7 +309,41 @@ def analyze_experiment(
     )
 
 
-def _overall(srm: SampleRatio, comparisons: list[ArmComparison]) -> tuple[Verdict, list[str]]:
+def _too_little(rows: UserTable) -> bool:
+    """Too little data to compare an arm's acceptance: fewer than 2 users, or no shown suggestion."""
+    return len(rows) < 2 or rows.shown.sum() == 0
+
+
+def _sample_ratio(rows: dict[str, UserTable], s: ExperimentSettings) -> SampleRatio:
+    """The SRM check on users per arm, planned arms without users counted as 0; not checked (NaN, no
+    mismatch) when fewer than 2 arms are known (one arm seen and no planned weights)."""
+    counts = {a: len(r) for a, r in rows.items()} | {a: 0 for a in (s.weights or {}) if a not in rows}
+    if len(counts) < 2:
+        nan = float("nan")
+        return SampleRatio(observed=counts, expected={}, statistic=nan, p_value=nan, mismatch=False)
+    return sample_ratio_mismatch(counts, s.weights, alpha=s.srm_alpha)
+
+
+def _waiting(rows: dict[str, UserTable], control: str, weights: dict[str, float] | None) -> list[str]:
+    """Why arms cannot be compared yet, one line each: no users, no events yet, too few users."""
+    out = []
+    planned = [a for a in (weights or {}) if a not in rows]
+    if control not in rows and control not in planned:
+        planned.insert(0, control)
+    for arm in planned:
+        out.append(f"arm {arm!r}{' (control)' if arm == control else ''} has no users yet")
+    for arm, r in rows.items():
+        if r.shown.sum() == 0:
+            out.append(f"arm {arm!r}: no events yet ({len(r)} user{'s' if len(r) != 1 else ''}, no shown "
+                       "suggestions); acceptance not compared")
+        elif len(r) < 2:
+            out.append(f"arm {arm!r}: 1 user with shown suggestions; acceptance is compared from 2")
+    return out
+
+
+def _overall(srm: SampleRatio, comparisons: list[ArmComparison],
+             waiting: list[str] | None = None) -> tuple[Verdict, list[str]]:
+    waiting = waiting or []
     if srm.mismatch:
         return Verdict.DONT_SHIP, [
             f"sample ratio mismatch (chi-square p = {srm.p_value:.2g}): users per arm "
@@ -319,12 +353,11 @@ def _overall(srm: SampleRatio, comparisons: list[ArmComparison]) -> tuple[Verdic
     ships = [c for c in comparisons if c.verdict is Verdict.SHIP]
     if ships:
         best = max(ships, key=lambda c: c.lift_sequential.estimate)
-        return Verdict.SHIP, [f"ship arm {best.arm!r}", *best.reasons]
-    if all(c.verdict is Verdict.DONT_SHIP for c in comparisons):
+        return Verdict.SHIP, [f"ship arm {best.arm!r}", *best.reasons, *waiting]
+    if comparisons and not waiting and all(c.verdict is Verdict.DONT_SHIP for c in comparisons):
         return Verdict.DONT_SHIP, [f"arm {c.arm!r}: {r}" for c in comparisons for r in c.reasons]
-    return Verdict.KEEP_RUNNING, [
-        f"arm {c.arm!r}: {r}" for c in comparisons if c.verdict is Verdict.KEEP_RUNNING for r in c.reasons
-    ]
+    told = [c for c in comparisons if waiting or c.verdict is Verdict.KEEP_RUNNING]
+    return Verdict.KEEP_RUNNING, [*waiting, *(f"arm {c.arm!r}: {r}" for c in told for r in c.reasons)]
 
 
 @dataclass(frozen=True)
