@@ -206,7 +206,7 @@ def _from_store(name: str, declared: ExperimentConfig | None, db: str | None,
     from assay.experiments import from_store, open_event_store
 
     url = db or load_settings(config).database.url
-    store = open_event_store(url)
+    store = open_event_store(url, existing=True)
     try:
         return from_store(store, declared or name, target)
     finally:
