@@ -55,6 +55,9 @@ class CTranslate2Options(ProviderOptions):
     compute_type: Literal["float32", "int8", "int8_float32", "int16", "float16", "bfloat16", "int8_float16",
                           "int8_bfloat16", "auto"] = "float32"
     threads: int = Field(0, ge=0)
+    """``intra_threads`` of the generator: CPU threads per generation; 0 = ctranslate2's own default. Kept at 0:
+    ``bench/decode_speed.py --requests 30`` with ``--threads 1`` against ``--threads 0`` on a shared 2-core
+    machine gave medians of 40-78 ms against 59-62 ms, no clear winner (unlike ``local``, see ``LocalOptions``)."""
     cache_dir: str | None = None
     penalize_prompt: bool = False
 
@@ -197,7 +200,7 @@ class CTranslate2Provider(HFTokenizerProvider):
                 state["eos"] = True
                 return True
             generated.append(step.token_id)
-            if delta := scanner.update(tokenizer.decode(generated)):
+            if delta := scanner.update(tokenizer.decode(job.visible(generated))):
                 job.emit_text(delta)
             if job.deadline is not None and time.monotonic() >= job.deadline and not scanner.stopped:
                 state["time"] = True

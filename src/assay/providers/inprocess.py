@@ -9,6 +9,12 @@
 * turns the ``EngineRequest`` into prompt ids: a ``prompt`` (raw or FIM-rendered) as given; chat
   ``messages`` through the model's chat template, else the plain layout
   ``System: ...\\n\\nUser: ...\\n\\nAssistant:`` with ``\\nUser:`` as an extra stop sequence;
+  an empty prompt generates from the start of text (``_start_ids``: BOS, else the end-of-text token that
+  separates documents), as OpenAI and vLLM do, instead of handing the engine no ids at all;
+* keeps special tokens out of the text: the ids of the tokenizer's special tokens and of the spec's
+  sentinels (FIM, repository tokens) are left out of what is decoded (``ChoiceJob.visible``), unless their
+  text is one of the choice's stop sequences (then they end it, as before). A model that emits
+  ``<fim_middle>`` in a chat answer would otherwise show it to the user;
 * refuses prompts that leave no room in the context (``RequestInvalid``), caps ``max_tokens`` to the
   room left, adds the end-of-text token's text to the stops, starts the wall-time budget shared by the
   ``n`` choices (decoded one after another), sums usage, and maps any failure into an ``AssayError``;
@@ -17,7 +23,8 @@
 
 An engine subclass implements only the hooks: ``_is_loaded``, ``_load``, ``_unload``, ``tokenizer``,
 ``_render_chat``, ``_encode_prompt``, ``_eos_text``, ``_eos_ids``, ``_context_length``, ``_vocabulary``
-and ``_generate_one`` (one choice, streaming its text through :meth:`ChoiceJob.emit_text`).
+and ``_generate_one`` (one choice, streaming the text of :meth:`ChoiceJob.visible` ids through
+:meth:`ChoiceJob.emit_text`); ``_start_ids`` when its tokenizer has a start-of-text token.
 """
 
 from __future__ import annotations
@@ -84,9 +91,16 @@ class ChoiceJob:
     emit: Callable[[TextDelta], None]
     cancelled: threading.Event
     """Set when the consumer went away: stop after the current token."""
+    hidden_ids: frozenset[int] = frozenset()
+    """Special-token ids that are never part of the text (see :meth:`visible`)."""
 
     def emit_text(self, text: str) -> None:
         self.emit(TextDelta(text=text, index=self.index))
+
+    def visible(self, generated: list[int]) -> list[int]:
+        """The generated ids whose text the user may see: special tokens that are not stops left out."""
+        hidden = self.hidden_ids
+        return [i for i in generated if i not in hidden] if hidden else generated
 
 
 class InProcessProvider(Provider):
@@ -96,6 +110,12 @@ class InProcessProvider(Provider):
         super().__init__(config, spec)
         self._lock = threading.Lock()
         self._start_lock = asyncio.Lock()
+        self._specials: dict[int, str] | None = None
+        """Special-token id → text for the loaded model (built on first use, dropped at each load)."""
+
+    def _start_ids(self) -> list[int]:
+        """The ids an empty prompt generates from (BOS, else end-of-text); [] when the model has neither."""
+        return []
 
     @abc.abstractmethod
     def _is_loaded(self) -> bool:
@@ -141,6 +161,7 @@ class InProcessProvider(Provider):
     async def start(self) -> None:
         async with self._start_lock:
             if not self._is_loaded():
+                self._specials = None
                 await asyncio.to_thread(self._load)
 
     async def close(self) -> None:
@@ -156,10 +177,32 @@ class InProcessProvider(Provider):
         split = split_for_healing(tokenizer, prefix)
         return split if vocab.spells(split.removed) else None
 
+    def special_ids(self) -> dict[int, str]:
+        """Id → text of every special token the tokenizer declares and every sentinel of the spec that is one
+        token (a spec's FIM tokens may be plain added tokens); {} before the model is loaded."""
+        if self._specials is None:
+            if (tokenizer := self.tokenizer()) is None:
+                return {}
+            texts = (self.special_tokens() or set()) | set(self.spec.special_tokens())
+            found: dict[int, str] = {}
+            for text in sorted(texts):
+                if len(ids := tokenizer.encode(text)) == 1:
+                    found[ids[0]] = text
+            self._specials = found
+        return self._specials
+
+    def _hidden_ids(self, stops: tuple[str, ...]) -> frozenset[int]:
+        """The special-token ids a choice leaves out of its text: all but those spelling a stop sequence."""
+        return frozenset(i for i, text in self.special_ids().items() if text not in stops)
+
     def _prompt_ids(self, request: EngineRequest) -> tuple[list[int], tuple[str, ...]]:
         """The prompt's ids and the extra stop sequences its layout needs."""
         if request.prompt is not None:
-            return self._encode_prompt(request.prompt, templated=False), ()
+            ids = self._encode_prompt(request.prompt, templated=False) or self._start_ids()
+            if not ids:
+                raise RequestInvalid(f"the prompt is empty and model '{self.name}' has no start-of-text token "
+                                     "to generate from", field="prompt")
+            return ids, ()
         if (rendered := self._render_chat(request.messages)) is not None:
             return self._encode_prompt(rendered, templated=True), ()
         return self._encode_prompt(plain_chat_prompt(request.messages), templated=False), (PLAIN_CHAT_STOP,)
@@ -185,13 +228,15 @@ class InProcessProvider(Provider):
             healing = self._healing(request.healed) if request.healed else None
             max_new = params.max_tokens if limit is None else max(1, min(params.max_tokens, limit - len(ids)))
             eos_ids = tuple(self._eos_ids())
+            hidden = self._hidden_ids(stops)
             usage = Usage(prompt_tokens=len(ids))
             budget = params.time_budget_s
             deadline = time.monotonic() + budget if budget is not None else None
             for index in range(params.n):
                 if cancelled.is_set():
                     return
-                job = ChoiceJob(ids, params, index, stops, max_new, eos_ids, deadline, healing, emit, cancelled)
+                job = ChoiceJob(ids, params, index, stops, max_new, eos_ids, deadline, healing, emit, cancelled,
+                                hidden)
                 outcome = self._generate_one(job)
                 usage.completion_tokens += outcome.completion_tokens
                 last = index == params.n - 1

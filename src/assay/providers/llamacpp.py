@@ -2,8 +2,7 @@
 
 ``path`` is a ``.gguf`` file (``assay export MODEL --format gguf`` writes one). The context is the
 spec's ``context_length``, else the file's, and prompts are held to at most the file's training
-context; ``options.threads`` sets llama.cpp's thread count (default: llama-cpp-python's, half the
-CPUs). Threads, locking, streaming, prompts, stops and healing requests are
+context; ``options.threads`` sets llama.cpp's thread count (see :class:`LlamaCppOptions`). Threads, locking, streaming, prompts, stops and healing requests are
 :class:`~assay.providers.inprocess.InProcessProvider`'s, with the local provider's contract:
 
 * greedy when ``temperature == 0``, else sampling with ``temperature`` / ``top_p`` (``seed`` makes it
@@ -30,12 +29,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
 from assay.config import ModelConfig
 from assay.errors import ConfigError
 from assay.providers.base import TokenCounter
 from assay.providers.healing import HealingConstraint, Vocabulary
 from assay.providers.hf_tokenizer import first_line
 from assay.providers.inprocess import ChoiceJob, DecodeOutcome, InProcessProvider
+from assay.providers.options import ProviderOptions, parse_options
 from assay.providers.stops import StopScanner
 from assay.specs.schema import ModelSpec
 from assay.types import ChatMessage, FinishReason
@@ -96,6 +98,20 @@ class HealingMask:
         return masked
 
 
+LLAMACPP_THREADS_DEFAULT = 0
+"""See :attr:`LlamaCppOptions.threads`."""
+
+
+class LlamaCppOptions(ProviderOptions):
+    """The model entry's ``options:`` for the ``llamacpp`` provider."""
+
+    threads: int = Field(LLAMACPP_THREADS_DEFAULT, ge=0)
+    """llama.cpp's decoding threads (``n_threads``); 0 = llama-cpp-python's default (half the CPUs, at least 1).
+
+    Default 0: llama-cpp-python already takes half the CPUs, one thread on the 2-core target machine, which
+    is what the local provider's measurement favours there (see ``assay.providers.local.LocalOptions``)."""
+
+
 def check_gguf_file(path: str | None, model: str) -> Path:
     """The GGUF file ``path`` names; ``ConfigError`` when it is unset, missing, or not a GGUF file."""
     if not path:
@@ -114,6 +130,7 @@ class LlamaCppProvider(InProcessProvider):
 
     def __init__(self, config: ModelConfig, spec: ModelSpec) -> None:
         super().__init__(config, spec)
+        self.options = parse_options(config, LlamaCppOptions)
         self.llm: Llama | None = None
         self._vocab: Vocabulary | None = None
 
@@ -128,8 +145,8 @@ class LlamaCppProvider(InProcessProvider):
             raise ConfigError(f"model '{self.name}': provider llamacpp needs llama-cpp-python; install it with "
                               "pip install --find-links wheels -e \".[gguf]\"") from None
         kwargs: dict[str, Any] = {"n_ctx": self.spec.context_length or 0, "logits_all": False, "verbose": False}
-        if (threads := self.config.options.get("threads")) is not None:
-            kwargs["n_threads"] = int(threads)
+        if self.options.threads:
+            kwargs["n_threads"] = self.options.threads
         try:
             self.llm = Llama(model_path=str(file), **kwargs)
         except (ValueError, RuntimeError) as exc:
@@ -187,6 +204,11 @@ class LlamaCppProvider(InProcessProvider):
         assert self.llm is not None
         return self.llm._model.token_get_text(self.llm.token_eos())
 
+    def _start_ids(self) -> list[int]:
+        """BOS, else end-of-text (the document separator of GPT-2-style vocabularies)."""
+        assert self.llm is not None
+        return [i for i in (self.llm.token_bos(), self.llm.token_eos()) if i >= 0][:1]
+
     def _context_length(self) -> int:
         """The loaded context, at most what the model was trained on."""
         assert self.llm is not None
@@ -202,7 +224,11 @@ class LlamaCppProvider(InProcessProvider):
         llm = self.llm
         assert llm is not None
         params = job.params
-        text_of = job.healing.text if job.healing is not None else GgufTokenizer(llm).decode
+        decode = job.healing.text if job.healing is not None else GgufTokenizer(llm).decode
+
+        def text_of(ids: list[int]) -> str:
+            return decode(job.visible(ids))
+
         processors: list[Any] = []
         if params.repetition_penalty != 1.0:
             processors.append(CtrlPenalty(params.repetition_penalty))

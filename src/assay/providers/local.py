@@ -18,13 +18,18 @@ in ``assay/weights/assay-nano``). Threads, locking, streaming, prompts, stops an
 
 Chat requests are rendered with the tokenizer's chat template when it has one, else in the plain layout
 (:func:`~assay.providers.inprocess.plain_chat_prompt`).
+
+``options:`` ``threads`` — CPU threads torch uses for this model's generations (see :class:`LocalOptions`).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
 
 from assay.config import BUILTIN_PREFIX, ModelConfig
 from assay.errors import ConfigError
@@ -33,6 +38,7 @@ from assay.providers.healing import HealingLogitsProcessor, Vocabulary
 from assay.providers.hf_tokenizer import HFTokenizer, first_line, missing_directory
 from assay.providers.inprocess import ChoiceJob, DecodeOutcome, InProcessProvider
 from assay.providers.local_decode import ChoiceDecoder
+from assay.providers.options import ProviderOptions, parse_options
 from assay.specs.schema import ModelSpec
 from assay.types import ChatMessage
 
@@ -49,6 +55,38 @@ def resolve_model_path(path: str) -> str:
     if not (directory / "config.json").is_file():
         raise ConfigError(f"built-in model '{name}' has no weights at {directory}; build them with `assay train nano`")
     return str(directory)
+
+
+@lru_cache(maxsize=1)
+def torch_default_threads() -> int:
+    """The thread count torch chose for this process (read once, at the first load, before any model set one)."""
+    import torch
+
+    return torch.get_num_threads()
+
+
+THREADS_DEFAULT = 1
+"""See :attr:`LocalOptions.threads`."""
+
+
+class LocalOptions(ProviderOptions):
+    """The model entry's ``options:`` for the ``local`` provider."""
+
+    threads: int = Field(THREADS_DEFAULT, ge=0)
+    """CPU threads torch uses while decoding this model; 0 = torch's own choice (one per core).
+
+    torch's thread count is a process-wide default plus a per-thread OpenMP setting, so the provider sets
+    it in the worker thread that runs each generation (:meth:`LocalProvider._generate_one`): every model
+    decodes with its own count, and other models in the process are not changed under it.
+
+    Default 1, by measurement on assay-nano (CPU): on the 2-core target machine a decode took 0.18 s with
+    torch's default (2 threads) when idle and 0.29-1.04 s with one core busy, against 0.12 s idle and
+    0.12-0.17 s busy with 1 thread (``OMP_NUM_THREADS=1``); with 2, identical temperature-0 requests came
+    back cut at different lengths by the spec's 1.5 s time budget whenever another process held a core.
+    ``python bench/decode_speed.py --requests 30 --threads 1`` against ``--threads 0`` on a shared 2-core
+    machine: median 144-219 ms against 199 ms (two runs each; the machine was never idle). A small model
+    does too little work per token to gain from a second thread and loses much waiting for a busy one.
+    Set 0 (or a count) for models large enough to use the cores, on a machine that has them free."""
 
 
 def merge_eos_ids(configured: int | list[int] | None, tok: PreTrainedTokenizerBase) -> list[int]:
@@ -107,12 +145,19 @@ class HFTokenizerProvider(InProcessProvider):
     def _eos_text(self) -> str | None:
         return self.tok.eos_token if self.tok is not None else None
 
+    def _start_ids(self) -> list[int]:
+        """BOS, else end-of-text (GPT-2-style tokenizers, assay-nano's included, separate documents with it)."""
+        assert self.tok is not None
+        start = self.tok.bos_token_id if self.tok.bos_token_id is not None else self.tok.eos_token_id
+        return [start] if start is not None else []
+
 
 class LocalProvider(HFTokenizerProvider):
     """See the module docstring."""
 
     def __init__(self, config: ModelConfig, spec: ModelSpec) -> None:
         super().__init__(config, spec)
+        self.options = parse_options(config, LocalOptions)
         self.model: PreTrainedModel | None = None
         self.device = "cpu"
 
@@ -125,6 +170,7 @@ class LocalProvider(HFTokenizerProvider):
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+        torch_default_threads()
         where = self._resolved_source()
         wanted = self.config.device
         if wanted == "auto":
@@ -163,7 +209,9 @@ class LocalProvider(HFTokenizerProvider):
         params, ids, eos = job.params, job.ids, list(job.eos_ids)
         decoder = ChoiceDecoder(HFTokenizer(self.tok), len(ids), job.stops, job.deadline, eos_ids=eos,
                                 on_text=job.emit_text, cancelled=job.cancelled,
-                                text_of=job.healing.text if job.healing is not None else None)
+                                text_of=job.healing.text if job.healing is not None else None,
+                                hidden_ids=job.hidden_ids)
+        torch.set_num_threads(self.options.threads or torch_default_threads())
         kwargs: dict[str, Any] = {"do_sample": False}
         if params.temperature > 0:
             kwargs = {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "top_k": 0}

@@ -2,7 +2,7 @@
 
 transformers calls the criterion after every new token with the whole sequence; the criterion decodes
 the generated ids, streams the newly safe text, and ends generation on a stop sequence, the wall-time
-budget, or cancellation. End-of-text tokens are never part of the text.
+budget, or cancellation. End-of-text tokens and the job's hidden special tokens are never part of the text.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ class ChoiceDecoder:
 
     def __init__(self, tokenizer: TokenCounter, prompt_len: int, stops: Sequence[str], deadline: float | None,
                  *, eos_ids: Sequence[int], on_text: Callable[[str], None], cancelled: threading.Event,
-                 text_of: Callable[[list[int]], str] | None = None) -> None:
+                 text_of: Callable[[list[int]], str] | None = None, hidden_ids: frozenset[int] = frozenset()) -> None:
         self.tokenizer = tokenizer
         self.text_of = text_of or tokenizer.decode
         """The choice's text from its generated ids (a healed choice's leaves out the text healing removed)."""
         self.prompt_len = prompt_len
         self.scanner = StopScanner(stops)
         self.eos_ids = set(eos_ids)
+        self.hidden_ids = hidden_ids
+        """Special-token ids left out of the text (``ChoiceJob.hidden_ids``)."""
         self.deadline = deadline
         """``time.monotonic()`` value after which decoding ends with ``FinishReason.TIME``; None = no budget."""
         self.on_text = on_text
@@ -39,8 +41,9 @@ class ChoiceDecoder:
     def _text_ids(self, generated: list[int]) -> list[int]:
         if generated and generated[-1] in self.eos_ids:
             self.hit_eos = True
-            return generated[:-1]
-        return generated
+            generated = generated[:-1]
+        hidden = self.hidden_ids
+        return [i for i in generated if i not in hidden] if hidden else generated
 
     def __call__(self, input_ids: Any, scores: Any = None, **kwargs: Any) -> Any:
         import torch

@@ -66,7 +66,7 @@ async def test_stop_sequence_is_trimmed(local: LocalProvider) -> None:
 
 
 async def test_streaming_concatenates_to_non_streaming(local: LocalProvider) -> None:
-    await assert_stream_equals_generate(local, {"max_tokens": 16},
+    await assert_stream_equals_generate(local, {"prompt": "def hello", "max_tokens": 16},
                                         {"max_tokens": 16, "temperature": 0.9, "top_p": 0.95, "seed": 7})
 
 
