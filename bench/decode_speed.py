@@ -11,7 +11,10 @@ latency, completion tokens per second (sum of tokens / sum of latencies), and ho
 identical to ``local``'s. The first start's conversion time is reported too (a fresh cache). Writes JSON
 to stdout and to ``bench/results/decode_speed.json``.
 
-    python bench/decode_speed.py [--requests 100] [--max-tokens 48]
+``--threads N`` gives every arm ``options.threads: N`` (0 = each engine's own default: torch's one per
+core, ctranslate2's, llama-cpp-python's half the CPUs); without it each provider uses its option's default.
+
+    python bench/decode_speed.py [--requests 100] [--max-tokens 48] [--threads N]
 """
 
 from __future__ import annotations
@@ -38,24 +41,25 @@ HERE = Path(__file__).resolve().parent
 WARMUP = 5
 
 
-def arms(cache: str) -> list[ModelConfig]:
+def arms(cache: str, threads: int | None) -> list[ModelConfig]:
     nano = {"path": "builtin:assay-nano", "device": "cpu"}
     gguf = Path(cache) / "assay-nano.gguf"
     export_gguf(resolve_model_path(nano["path"]), gguf, "f16")
+    t = {} if threads is None else {"threads": threads}
     return [
-        ModelConfig(name="local", provider="local", **nano),
-        ModelConfig(name="ctranslate2", provider="ctranslate2", options={"cache_dir": cache}, **nano),
+        ModelConfig(name="local", provider="local", options=t, **nano),
+        ModelConfig(name="ctranslate2", provider="ctranslate2", options={"cache_dir": cache, **t}, **nano),
         ModelConfig(name="ctranslate2-penalize-prompt", provider="ctranslate2",
-                    options={"cache_dir": cache, "penalize_prompt": True}, **nano),
-        ModelConfig(name="llamacpp", provider="llamacpp", path=str(gguf)),
+                    options={"cache_dir": cache, "penalize_prompt": True, **t}, **nano),
+        ModelConfig(name="llamacpp", provider="llamacpp", path=str(gguf), options=t),
     ]
 
 
-async def run(requests: int, max_tokens: int) -> dict:
+async def run(requests: int, max_tokens: int, threads: int | None = None) -> dict:
     problems = HumanEvalInfilling("random-span-light").problems()[:requests + WARMUP]
     overrides = RequestOverrides(max_tokens=max_tokens, temperature=0.0, time_budget_s=60.0)
     with tempfile.TemporaryDirectory() as cache:
-        engine = Engine(Settings(models=arms(cache)))
+        engine = Engine(Settings(models=arms(cache, threads)))
         names = [m.name for m in engine.settings.models]
         start = time.perf_counter()
         await engine.start()
@@ -95,6 +99,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="options.threads for every arm (0 = each engine's default; default: the option's default)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "decode_speed.json")
     args = parser.parse_args()
 
@@ -109,8 +115,8 @@ def main() -> None:
                     "ctranslate2": ctranslate2.__version__, "llama_cpp_python": llama_cpp.__version__},
         "model": "builtin:assay-nano",
         "prompts": "HumanEval-Infilling random-span-light (FIM, first N problems)",
-        "requests": args.requests, "max_tokens": args.max_tokens, "decoding": "greedy",
-        **asyncio.run(run(args.requests, args.max_tokens)),
+        "requests": args.requests, "max_tokens": args.max_tokens, "decoding": "greedy", "threads": args.threads,
+        **asyncio.run(run(args.requests, args.max_tokens, args.threads)),
     }
     text = json.dumps(report, indent=2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
