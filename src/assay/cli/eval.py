@@ -116,6 +116,8 @@ def eval_command(
                       as_json, get_task, _parse_price(price))
     except AssayError as exc:
         raise fail(exc.message) from None
+    except KeyboardInterrupt:
+        raise _interrupted("interrupted before any sample was scored: nothing saved") from None
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
     else:
@@ -125,12 +127,30 @@ def eval_command(
         console.print(f"run id: [bold]{result.run_id}[/] (assay report {result.run_id})")
 
 
+def _interrupted(line: str) -> typer.Exit:
+    """Print the one line a Ctrl-C'd evaluation ends with on stderr and return exit 130 (128 + SIGINT, the
+    shell's convention) for the caller to raise, so scripts see the run did not finish."""
+    err_console.print(line, soft_wrap=True, highlight=False, markup=False, emoji=False)
+    return typer.Exit(130)
+
+
+def _saved_line(store, run_id: str, total: int | None) -> str:  # noqa: ANN001 - RunStore
+    """``interrupted: N of M samples saved in DB (run ...); rerun the same command to resume``: every
+    scored sample is flushed before the run stops, and a rerun skips them."""
+    from assay.eval.store import sqlite_file
+
+    saved = len(store.done(run_id))
+    of = f" of {total}" if total is not None else ""
+    where = sqlite_file(store.url) or store.url
+    return f"interrupted: {saved}{of} samples saved in {where} (run {run_id}); rerun the same command to resume"
+
+
 def _run(task_name, model, via_gateway, gateway_api, samples, reference, n, ks, temperature, top_p, max_tokens,  # noqa: ANN001, ANN202, PLR0913
          limit, workers, seed, data, options, run_id, db, config, as_json, get_task, price=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from assay.eval.generate import GatewayGenerator, PipelineGenerator, ReferenceGenerator, SamplesFile
-    from assay.eval.runner import EvalOptions, run_eval
+    from assay.eval.runner import EvalOptions, default_run_id, run_eval
     from assay.eval.store import RunStore
 
     if data is not None:
@@ -161,15 +181,20 @@ def _run(task_name, model, via_gateway, gateway_api, samples, reference, n, ks, 
                        workers=workers, seed=seed, ks=ks)
     quiet = quiet_transformers() if isinstance(generator, PipelineGenerator) else nullcontext()
     store = RunStore(db)
+    totals: list[int] = []
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err_console, disable=as_json, transient=False) as bar, quiet:
             bar_id = bar.add_task(task.name, total=None)
 
             def progress(done: int, total: int) -> None:
+                totals[:] = [total]
                 bar.update(bar_id, completed=done, total=total)
 
             return asyncio.run(run_eval(task, generator, store, opts, run_id=run_id, progress=progress))
+    except KeyboardInterrupt:
+        line = _saved_line(store, run_id or default_run_id(task, generator, opts), totals[0] if totals else None)
+        raise _interrupted(line) from None
     finally:
         store.close()
 
