@@ -33,10 +33,9 @@ def fmt(est: Estimate, percent: bool) -> str:
     half-width would then read as an interval outside it, e.g. 50.00 ± 98.00 %), or ``mean ± n/a (1
     cluster)`` when no CI can be computed (one source problem: ``± 0.00`` would claim certainty)."""
     scale = 100.0 if percent else 1.0
-    ci = est.ci95
-    if ci is None:
+    if not est.defined:
         return f"{est.mean * scale:.2f} ± n/a ({est.clusters} cluster{'s' if est.clusters != 1 else ''})"
-    lo, hi = ci
+    lo, hi = est.ci95
     if est.clipped:
         return f"{est.mean * scale:.2f} [{lo * scale:.2f}, {hi * scale:.2f}]"
     return f"{est.mean * scale:.2f} ± {(hi - est.mean) * scale:.2f}"

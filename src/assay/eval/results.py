@@ -7,8 +7,8 @@ tasks cut from one HumanEval function form one cluster), with inspect_ai's C/(C�
 bounds are clipped to the metric's range (``metrics.metric_range``: shares in [0, 1],
 ``edit_similarity`` in [0, 100]), which the normal approximation leaves on a few problems; the mean
 and SE are unchanged. With a single cluster (one problem, or every problem cut from one HumanEval
-function) the clustered SE is undefined (C/(C−1) divides by zero): ``se`` and the CI are None ("n/a (1
-cluster)" in text) rather than a zero-width interval that would claim certainty.
+function) the clustered SE is undefined (C/(C−1) divides by zero): ``se`` is None, the CI null in JSON
+and "n/a (1 cluster)" in text, rather than a zero-width interval that would claim certainty.
 
 Per request (``RequestStats``): latency p50 / p95 and TTFT p50 over model calls that were not cache
 hits, mean prompt and completion tokens, and cost per request (mean) and in total over the samples
@@ -68,32 +68,37 @@ class Estimate:
     """The metric's range (``metric_range``): the CI is clipped to it; None leaves it unclipped."""
 
     @property
-    def ci95(self) -> tuple[float, float] | None:
+    def defined(self) -> bool:
+        """False when no CI can be computed (one cluster): ``se`` is None and ``ci95`` is (nan, nan)."""
+        return self.se is not None
+
+    @property
+    def ci95(self) -> tuple[float, float]:
         """mean ± 1.96 SE (the pinned §3.1 interval), clipped to ``bounds``: with a few problems the
         normal approximation leaves the range (2 problems, one answered: [-0.48, 1.48]), and no share is
-        below 0 or above 1. None when the SE is undefined (one cluster)."""
-        normal = self.normal_ci95
-        if normal is None or self.bounds is None:
-            return normal
-        lo, hi = normal
+        below 0 or above 1. (nan, nan) when the SE is undefined (one cluster; NaN as the statistics code
+        marks undefined values), which ``as_dict`` writes as null and the report as n/a."""
+        lo, hi = self.normal_ci95
+        if not self.defined or self.bounds is None:
+            return (lo, hi)
         return (max(lo, self.bounds[0]), min(hi, self.bounds[1]))
 
     @property
-    def normal_ci95(self) -> tuple[float, float] | None:
-        """mean ± 1.96 SE before clipping; None when the SE is undefined."""
+    def normal_ci95(self) -> tuple[float, float]:
+        """mean ± 1.96 SE before clipping; (nan, nan) when the SE is undefined."""
         if self.se is None:
-            return None
+            return (math.nan, math.nan)
         return (self.mean - Z95 * self.se, self.mean + Z95 * self.se)
 
     @property
     def clipped(self) -> bool:
         """True when ``ci95`` was cut at the metric's range, so it is no longer mean ± a half-width."""
-        return self.ci95 != self.normal_ci95
+        return self.defined and self.ci95 != self.normal_ci95
 
     def as_dict(self) -> dict[str, float | int | list[float] | None]:
         """``ci95_low`` / ``ci95_high`` clipped to ``range`` (the metric's [low, high], or null); ``se`` and
         both bounds are null when the run covers one cluster (no CI can be computed)."""
-        lo, hi = self.ci95 or (None, None)
+        lo, hi = self.ci95 if self.defined else (None, None)
         return {"mean": self.mean, "se": self.se, "ci95_low": lo, "ci95_high": hi, "n": self.n,
                 "clusters": self.clusters, "range": None if self.bounds is None else list(self.bounds)}
 

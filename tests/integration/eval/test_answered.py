@@ -88,7 +88,8 @@ def test_a_samples_file_run_reports_answered_too(tmp_path: Path) -> None:
 
 
 def test_compare_takes_answered_as_its_metric_only_when_asked(tmp_path: Path) -> None:
-    """Run A answers half the problems, run B all of them; ``answered`` is compared only with --metric."""
+    """Run A answers half the problems, run B all of them; ``answered`` is tested only with --metric, and
+    shown (outside the Holm family) without it."""
     a = _eval(tmp_path, "--model", "e", "--config", str(_config(tmp_path, REPLIES)), "--run-id", "a")
     b = _eval(tmp_path, "--model", "e", "--config", str(_config(tmp_path, ["    return None\n"])), "--run-id", "b")
     assert (a["scores"]["answered"]["mean"], b["scores"]["answered"]["mean"]) == (0.5, 1.0)
@@ -102,4 +103,7 @@ def test_compare_takes_answered_as_its_metric_only_when_asked(tmp_path: Path) ->
     plain = runner.invoke(app, ["compare", "a", "b", "--db", db, "--json", "--bootstrap", "200",
                                 "--permutations", "200"])
     assert plain.exit_code == 0, plain.output
-    assert "answered" not in json.loads(plain.stdout)["metrics"]
+    shown = json.loads(plain.stdout)
+    assert shown["verdict"]["metric"] == "pass@1"
+    assert shown["metrics"]["answered"]["diff"] == 0.5 and shown["metrics"]["answered"]["adjusted"] is False
+    assert shown["metrics"]["answered"]["p_holm"] is None and shown["metrics"]["pass@1"]["adjusted"] is True

@@ -5,6 +5,7 @@ HumanEval/0 scoring 1, 0, 0 reported as 33.33 ± 0.00 %, i.e. certainty from one
 from __future__ import annotations
 
 import json
+import math
 
 from rich.console import Console
 
@@ -29,7 +30,8 @@ def _one_problem_run():
 def test_one_cluster_has_no_standard_error_and_no_ci() -> None:
     est = _one_problem_run().scores["pass@1"]
     assert (round(est.mean, 4), est.n, est.clusters) == (0.3333, 3, 1)
-    assert est.se is None and est.ci95 is None and est.normal_ci95 is None and not est.clipped
+    assert est.se is None and not est.defined and not est.clipped
+    assert all(math.isnan(x) for x in (*est.ci95, *est.normal_ci95))
 
 
 def test_json_reports_null_ci_for_one_cluster() -> None:
@@ -49,9 +51,9 @@ def test_text_says_na_rather_than_plus_minus_zero() -> None:
 
 def test_a_single_problem_is_one_cluster_too() -> None:
     est = estimate([1.0], ["HumanEval/3"])
-    assert est.ci95 is None and fmt(est, percent=True) == "100.00 ± n/a (1 cluster)"
+    assert not est.defined and fmt(est, percent=True) == "100.00 ± n/a (1 cluster)"
 
 
 def test_two_clusters_still_get_an_interval() -> None:
     est = estimate([1.0, 0.0, 0.0], ["A", "A", "B"], bounds=(0.0, 1.0))
-    assert est.se is not None and est.se > 0 and est.ci95 is not None
+    assert est.defined and est.se is not None and est.se > 0 and est.ci95[0] < est.mean < est.ci95[1]
