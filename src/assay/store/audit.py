@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assay.store.db import AuditHeadRow, AuditRow
@@ -66,6 +67,15 @@ class AuditLog:
         self.engine = engine
 
     def append(self, entry: AuditEntry) -> AuditRecord:
+        """Append ``entry`` to the chain. The head row serialises appenders (its UPDATE locks it); the first
+        appends of a new log race to create it, and the loser of that race retries once the row exists
+        (before, on PostgreSQL, it lost its record to a unique violation)."""
+        try:
+            return self._append(entry)
+        except IntegrityError:  # another appender created the head row first: it exists now
+            return self._append(entry)
+
+    def _append(self, entry: AuditEntry) -> AuditRecord:
         with Session(self.engine) as session, session.begin():
             locked = session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1)
                                      .values(appends=AuditHeadRow.appends + 1)).rowcount
