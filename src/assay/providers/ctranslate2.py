@@ -10,7 +10,7 @@ Greedy decoding gives the same token ids as ``local`` (float32) when ``repetitio
   ``<cache>/<sha256 of the model directory's files and the ctranslate2 version>``; a later start reuses
   it. The cache is ``options.cache_dir``, else ``$ASSAY_CT2_CACHE``, else ``~/.cache/assay/ct2``.
 * ``options:`` ``compute_type`` (``float32`` by default; ``int8`` quantizes the weights when loading),
-  ``threads`` (CPU threads per generation, 0 = ctranslate2's default), ``penalize_prompt`` (see below).
+  ``threads`` (CPU threads per generation, default 1; 0 = ctranslate2's default), ``penalize_prompt`` (see below).
 * ``device: auto`` uses CUDA when ctranslate2 sees a GPU, else the CPU.
 * Repetition penalty: ctranslate2 penalizes the tokens it generated, transformers (``local``) also the
   prompt's. ``penalize_prompt: true`` feeds the prompt through the decoding loop one token per step so the
@@ -54,10 +54,14 @@ class CTranslate2Options(ProviderOptions):
 
     compute_type: Literal["float32", "int8", "int8_float32", "int16", "float16", "bfloat16", "int8_float16",
                           "int8_bfloat16", "auto"] = "float32"
-    threads: int = Field(0, ge=0)
-    """``intra_threads`` of the generator: CPU threads per generation; 0 = ctranslate2's own default. Kept at 0:
-    ``bench/decode_speed.py --requests 30`` with ``--threads 1`` against ``--threads 0`` on a shared 2-core
-    machine gave medians of 40-78 ms against 59-62 ms, no clear winner (unlike ``local``, see ``LocalOptions``)."""
+    threads: int = Field(1, ge=0)
+    """``intra_threads`` of the generator: CPU threads per generation; 0 = ctranslate2's own default.
+
+    Default 1, as for ``local`` (see ``assay.providers.local.LocalOptions``), by measurement on assay-nano:
+    ``python bench/decode_speed.py --requests 30 --threads 1`` against ``--threads 0`` on a shared 2-core
+    machine, three runs each (``bench/results/decode_speed_threads.json``): median 78/40/31 ms against
+    62/59/48 ms, and 311/221/137 ms against 422/352/258 ms with ``penalize_prompt``. Set 0 (or a count)
+    for large models on a machine with free cores."""
     cache_dir: str | None = None
     penalize_prompt: bool = False
 

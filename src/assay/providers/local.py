@@ -84,7 +84,8 @@ class LocalOptions(ProviderOptions):
     0.12-0.17 s busy with 1 thread (``OMP_NUM_THREADS=1``); with 2, identical temperature-0 requests came
     back cut at different lengths by the spec's 1.5 s time budget whenever another process held a core.
     ``python bench/decode_speed.py --requests 30 --threads 1`` against ``--threads 0`` on a shared 2-core
-    machine: median 144-219 ms against 199 ms (two runs each; the machine was never idle). A small model
+    machine, three runs each (``bench/results/decode_speed_threads.json``): median 219/144/78 ms against
+    199/199/100 ms, p95 656/507/177 ms against 538/593/219 ms (the machine was never idle). A small model
     does too little work per token to gain from a second thread and loses much waiting for a busy one.
     Set 0 (or a count) for models large enough to use the cores, on a machine that has them free."""
 

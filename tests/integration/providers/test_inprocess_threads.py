@@ -9,6 +9,7 @@ import pytest
 
 from assay.config import ModelConfig
 from assay.errors import ConfigError
+from assay.providers.ctranslate2 import CTranslate2Provider
 from assay.providers.inprocess import ChoiceJob, DecodeOutcome
 from assay.providers.llamacpp import LlamaCppProvider
 from assay.providers.local import THREADS_DEFAULT, LocalProvider
@@ -63,3 +64,8 @@ def test_bad_threads_option_is_a_config_error(provider: str, options: dict, mess
 def test_llamacpp_threads_default_to_llama_cpp_python_s_choice() -> None:
     provider = create_provider(ModelConfig(name="m", provider="llamacpp", path="/nowhere/x.gguf", spec="assay-nano"))
     assert isinstance(provider, LlamaCppProvider) and provider.options.threads == 0
+
+
+def test_ctranslate2_threads_default_to_one() -> None:
+    provider = create_provider(ModelConfig(name="m", provider="ctranslate2", path="builtin:assay-nano", spec="assay-nano"))
+    assert isinstance(provider, CTranslate2Provider) and provider.options.threads == 1
