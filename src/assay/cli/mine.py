@@ -96,7 +96,7 @@ def judge_agreement_command(
     from assay.eval.tasks.feature import judge_agreement
 
     try:
-        store = RunStore(db)
+        store = RunStore(db, read_only=True)
         try:
             samples = store.samples(run)
         finally:

@@ -253,8 +253,8 @@ def _evaluate_nano(weights: Path, out: Path, *, limit: int | None) -> tuple[list
             for metric in ("pass@1", "answered", "em_first_line", "edit_similarity"):
                 if (est := result.scores.get(metric)) is not None:
                     low, high = est.ci95
-                    rows.append(f"| {name} | {result.problems} | {metric} | {est.mean:.3f} | "
-                                f"[{max(low, 0.0):.3f}, {high:.3f}] |")
+                    interval = f"[{low:.3f}, {high:.3f}]" if est.defined else "n/a (1 cluster)"
+                    rows.append(f"| {name} | {result.problems} | {metric} | {est.mean:.3f} | {interval} |")
             rows.append(f"{name}: {result.empty_passes_sentence}.")
     finally:
         store.close()

@@ -181,7 +181,7 @@ def load_run(run_id: str, *, db_url: str | None = None, name: str | None = None)
     from assay.eval.results import per_problem
     from assay.eval.store import RunStore
 
-    store = RunStore(_existing_database(run_id, db_url))
+    store = RunStore(_existing_database(run_id, db_url), read_only=True)
     try:
         store.run(run_id)
         samples = store.samples(run_id)
