@@ -44,7 +44,7 @@ class EvalOptions:
     max_tokens: int | None = None
     """None: the task's default."""
     limit: int | None = None
-    """Only the first ``limit`` problems."""
+    """Only ``limit`` problems, spread over the task's source problems (``spread_limit``)."""
     workers: int = 4
     seed: int = 0
     ks: tuple[int, ...] = (1, 10, 100)
@@ -54,7 +54,8 @@ def run_config(task: Task, generator: Generator, options: EvalOptions) -> dict:
     """Everything that changes results; a run id is bound to it."""
     return {"task": task.describe(), "generator": generator.describe(), "n": options.n,
             "temperature": options.temperature, "top_p": options.top_p, "max_tokens": options.max_tokens,
-            "limit": options.limit, "seed": options.seed}
+            "limit": options.limit, "seed": options.seed,
+            **({"limit_spread": "round-robin over source problems"} if options.limit is not None else {})}
 
 
 def default_run_id(task: Task, generator: Generator, options: EvalOptions) -> str:
@@ -78,10 +79,31 @@ def _params(task: Task, options: EvalOptions, index: int) -> GenParams:
                      seed=(options.seed + index) if options.temperature > 0 else None)
 
 
+def spread_limit(problems: list[Problem], limit: int) -> list[Problem]:
+    """``limit`` problems taken round-robin over their source problems (``Problem.source``), in task order.
+
+    Infilling tasks hold many problems cut from one source (HumanEval-Infilling single-line: 1,033 from 164),
+    listed source by source, so the first 20 are all one function: one cluster, no interval, and a score
+    about that function alone. Taking each source's first problem, then each one's second, and so on makes
+    a small run cover as many sources as it can; where every problem is its own source this is the first
+    ``limit``."""
+    by_source: dict[str, list[int]] = {}
+    for i, problem in enumerate(problems):
+        by_source.setdefault(problem.source, []).append(i)
+    picked: list[int] = []
+    depth = 0
+    while len(picked) < min(limit, len(problems)):
+        for indices in by_source.values():
+            if depth < len(indices) and len(picked) < limit:
+                picked.append(indices[depth])
+        depth += 1
+    return [problems[i] for i in sorted(picked)]
+
+
 def _work(task: Task, generator: Generator, options: EvalOptions) -> list[tuple[Problem, int]]:
     problems = task.problems()
     if options.limit is not None:
-        problems = problems[: options.limit]
+        problems = spread_limit(problems, options.limit)
     counts = {p.task_id: generator.samples_for(p) for p in problems}
     if all(c is not None for c in counts.values()):
         known = {p.task_id for p in problems}
