@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,10 +110,13 @@ def _online(analysis: ExperimentAnalysis, daily: list[DailyLift] | None) -> list
             for a in analysis.arms
         ],
     )
-    srm_text = (
-        f"Sample ratio check: chi-square {srm.statistic:.3g}, p = {_p(srm.p_value)} "
-        f"({'MISMATCH' if srm.mismatch else 'no mismatch'}); users {srm.observed}."
-    )
+    if math.isnan(srm.statistic):
+        srm_text = f"Sample ratio check: not possible yet; users {srm.observed}."
+    else:
+        srm_text = (
+            f"Sample ratio check: chi-square {srm.statistic:.3g}, p = {_p(srm.p_value)} "
+            f"({'MISMATCH' if srm.mismatch else 'no mismatch'}); users {srm.observed}."
+        )
     lifts = Table(
         [
             "arm",
@@ -148,6 +152,10 @@ def _online(analysis: ExperimentAnalysis, daily: list[DailyLift] | None) -> list
         for c in analysis.comparisons
     ]
     figures = ["arm_rates"] + (["cumulative_lift"] if daily else [])
+    if not analysis.comparisons:  # nothing to compare yet: no empty lift table, no bare guardrails heading
+        return [verdict, Section("Online experiment", paragraphs=[srm_text, "No arm can be compared with the "
+                                                                   "control yet: no lifts or guardrails."],
+                                 tables=[arms], figures=figures)]
     return [
         verdict,
         Section("Online experiment", paragraphs=[srm_text], tables=[arms, lifts], figures=figures),

@@ -78,3 +78,13 @@ def test_a_mistyped_db_path_is_one_line_and_creates_nothing(tmp_path: Path) -> N
     result = analyze("ab", "--db", str(missing), "--json")
     assert result.exit_code == 2 and f"{missing} does not exist" in result.output
     assert not missing.exists()
+
+
+def test_the_decision_report_of_an_experiment_without_events_has_no_empty_tables(tmp_path: Path) -> None:
+    db, config = _serve(tmp_path, _of_arm("control", 3))
+    report = tmp_path / "decision"
+    result = analyze("ab", "--db", str(db), "--bootstrap", "50", "--report", str(report))
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "decision.md").read_text()
+    assert "Sample ratio check: not possible yet" in text and "nan" not in text
+    assert "No arm can be compared with the control yet" in text and "Guardrails" not in text
