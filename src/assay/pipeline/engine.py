@@ -53,6 +53,8 @@ class ChatInput:
     file_name: str | None = None
     """The file the chat is about (GitLab generations); an excluded one gets no answer."""
     project: str | None = None
+    trace_id: str | None = None
+    """The id the engine's trace of this call gets (the server returns it as ``X-Assay-Trace-Id``); None: a fresh one."""
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,7 @@ class Engine:
         return self._chat(inp, streaming=True)
 
     async def _chat(self, inp: ChatInput, streaming: bool) -> AsyncIterator[StreamChunk | Generation]:
-        trace = self._new_trace(None, "chat")
+        trace = self._new_trace(inp.trace_id, "chat")
         with records_error(trace):
             provider = await self._provider(inp.model, "chat")
             trace.model = provider.name
@@ -248,7 +250,10 @@ class Engine:
                             for i, parts in sorted(texts.items()))
             trace.raw_outputs = [c.text for c in choices]
             choices = tuple(replace(c, text=vault.restore(c.text)) for c in choices)
-            yield Generation(choices=choices, usage=usage or Usage(), model=provider.name)
+            usage = usage or Usage()
+            # The trace is what a suggestion's exposure and an unreported call's metering read, as for completions.
+            trace.prompt_tokens, trace.completion_tokens = usage.prompt_tokens, usage.completion_tokens
+            yield Generation(choices=choices, usage=usage, model=provider.name)
 
     def trace(self, trace_id: str) -> Trace | None:
         """One of the last ``settings.server.trace_buffer`` traces, or None."""

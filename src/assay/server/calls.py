@@ -17,6 +17,7 @@ from assay.errors import AssayError, ProviderTimeout
 from assay.pipeline.engine import ChatInput, Engine, StreamChunk
 from assay.pipeline.trace import new_trace_id
 from assay.pipeline.types import CompletionInput, CompletionResult
+from assay.server.deps import TRACE_HEADER
 from assay.types import Generation
 
 log = logging.getLogger("assay.server")
@@ -24,9 +25,18 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def with_trace_id(inp: CompletionInput) -> CompletionInput:
-    """``inp`` with a fresh trace id unless it already has one."""
-    return inp if inp.trace_id else replace(inp, trace_id=new_trace_id())
+_Input = TypeVar("_Input", CompletionInput, ChatInput)
+
+
+def with_trace_id(inp: _Input, preferred: str | None = None) -> _Input:
+    """``inp`` with a trace id: its own, else ``preferred`` (a chat-served suggestion's id, so that the
+    suggestion id names its trace), else a fresh one. The route returns it as ``X-Assay-Trace-Id``."""
+    return inp if inp.trace_id else replace(inp, trace_id=preferred or new_trace_id())
+
+
+def trace_header(inp: CompletionInput | ChatInput) -> dict[str, str]:
+    """``X-Assay-Trace-Id: <inp's trace id>``, readable at ``GET /v1/traces/{id}``; empty without one."""
+    return {TRACE_HEADER: inp.trace_id} if inp.trace_id else {}
 
 
 def _timeout(budget_s: float) -> ProviderTimeout:

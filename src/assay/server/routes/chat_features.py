@@ -31,9 +31,10 @@ from assay.errors import RequestInvalid
 from assay.pipeline.engine import ChatInput
 from assay.pipeline.types import RequestOverrides
 from assay.prompts import PromptNotFound, RenderedPrompt, default_registry
+from assay.server import calls
 from assay.server.deps import settings_of
 from assay.server.protocol.openai import ChatCompletionRequest, to_chat_input
-from assay.server.routes.events import FeatureArm, experiment_tags, feature_arm, suggestion_header
+from assay.server.routes.events import FeatureArm, experiment_tags, feature_arm, suggestion_id
 from assay.server.routes.prompts import (
     ask,
     chat_model,
@@ -146,6 +147,7 @@ async def chat_feature(invokable: str, body: ChatFeatureRequest, request: Reques
         raise PromptNotFound(f"unknown chat invokable '{invokable}'; known: {', '.join(INVOKABLES)}")
     arm = feature_arm(request, invokable)
     inp, rendered, model = _input(request, invokable, body.prompt_components[0].payload, arm)
+    inp = calls.with_trace_id(inp, suggestion_id(request))
     if body.stream:
         return await stream_text(request, inp, rendered.prefill if rendered else "", as_421=False)
     gen = await ask(request, inp, as_421=False)
@@ -153,7 +155,7 @@ async def chat_feature(invokable: str, body: ChatFeatureRequest, request: Reques
     out = ChatFeatureResponse(response=reply_text(rendered, gen), metadata=ChatFeatureMetadata(
         provider=provider, model=gen.model or model, timestamp=int(time.time()),
         experiments=experiment_tags(request) or None))
-    return Response(out.model_dump_json(), media_type="application/json", headers=suggestion_header(request))
+    return Response(out.model_dump_json(), media_type="application/json", headers=calls.trace_header(inp))
 
 
 def is_feature_model(model: str | None) -> bool:

@@ -22,7 +22,8 @@ is not part of any experiment.
 
 A request in an experiment gets an opaque suggestion id (:func:`suggestion_id`; ``X-Assay-Trace-Id`` on
 the wire, 32 hex digits whatever the target); clients send it back as the events' ``suggestion_id``.
-The request's target is recorded with its exposures, under that id.
+The request's target is recorded with its exposures, under that id. It is also the id of the engine's trace
+of the request (``GET /v1/traces/{id}``), chat-served suggestions included.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from assay.pipeline.trace import new_trace_id
 from assay.pipeline.types import CompletionInput
 from assay.prompts import default_registry
 from assay.server.calls import with_trace_id
-from assay.server.deps import TRACE_HEADER
 from assay.types import Generation, Usage
 
 router = APIRouter(prefix="/v1", tags=["experiments"])
@@ -141,12 +141,6 @@ def suggestion_id(request: Request) -> str | None:
     """The suggestion id of a request in an experiment; None otherwise."""
     pending = getattr(request.state, STATE_KEY, None)
     return pending.trace_id if pending is not None and pending.assignments else None
-
-
-def suggestion_header(request: Request) -> dict[str, str]:
-    """``X-Assay-Trace-Id: <suggestion id>`` for a request in an experiment; empty otherwise."""
-    suggestion = suggestion_id(request)
-    return {TRACE_HEADER: suggestion} if suggestion else {}
 
 
 def note_usage(request: Request, usage: Usage) -> None:

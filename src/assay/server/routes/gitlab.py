@@ -155,7 +155,7 @@ def _input(request: Request, body: CodeRequest | ComponentsRequest, generation: 
         is_generation = generation or (isinstance(body, ComponentsRequest) and isinstance(body.task, EditorGenerationComponent))
         inp = apply_chat_experiments(request, inp, GENERATIONS if is_generation else COMPLETIONS)
     require_model(request, inp.model)
-    return calls.with_trace_id(inp) if isinstance(inp, CompletionInput) else inp
+    return calls.with_trace_id(inp, suggestion_id(request))
 
 
 def _model_name(request: Request, inp: CompletionInput | ChatInput) -> str:
@@ -176,7 +176,7 @@ async def _answer(request: Request, inp: CompletionInput | ChatInput, file_name:
     model = gen.model or _model_name(request, inp)
     lang = detect_language(file_name)
     answer = _Answer.build(gen.choices, model, _provider(request, model), lang.id if lang else None, gen.usage, None)
-    return replace(answer, trace_id=suggestion_id(request))
+    return replace(answer, trace_id=inp.trace_id)
 
 
 async def _text_stream(request: Request, inp: CompletionInput | ChatInput) -> calls.Primed:
@@ -186,8 +186,7 @@ async def _text_stream(request: Request, inp: CompletionInput | ChatInput) -> ca
 
 
 def _stream_headers(request: Request, inp: CompletionInput | ChatInput) -> dict[str, str]:
-    trace = inp.trace_id if isinstance(inp, CompletionInput) else suggestion_id(request)
-    return {**SSE_HEADERS, **({TRACE_HEADER: trace} if trace else {})}
+    return {**SSE_HEADERS, **calls.trace_header(inp)}
 
 
 async def _raw_text(request: Request, inp: CompletionInput | ChatInput) -> StreamingResponse:

@@ -46,7 +46,6 @@ from assay.server.routes.events import (
     apply_experiments,
     experiment_tags,
     note_usage,
-    suggestion_header,
     suggestion_id,
 )
 from assay.types import Generation
@@ -153,9 +152,10 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> obj
     else:
         require_model(request, body.model)
         inp = to_chat_input(body)
+    inp = calls.with_trace_id(inp, suggestion_id(request))
     created = int(time.time())
-    cid = f"chatcmpl-{suggestion_id(request) or calls.new_trace_id()}"
-    headers = suggestion_header(request)
+    cid = f"chatcmpl-{inp.trace_id}"
+    headers = calls.trace_header(inp)
     if not body.stream:
         gen = await calls.chat(engine, inp, budget)
         note_usage(request, gen.usage)

@@ -34,7 +34,7 @@ from assay.prompts import PromptRegistry, RenderedPrompt, default_registry
 from assay.server import calls
 from assay.server.audit import report_usage
 from assay.server.deps import SSE_HEADERS, budget_of, engine_of, settings_of
-from assay.server.routes.events import feature_arm, note_stream_usage, note_usage, suggestion_header
+from assay.server.routes.events import feature_arm, note_stream_usage, note_usage, suggestion_id
 from assay.types import Generation
 
 router = APIRouter(tags=["prompts"])
@@ -158,7 +158,7 @@ async def stream_text(request: Request, inp: ChatInput, prefix: str, *, as_421: 
         note_stream_usage(request, primed.final)
         report_usage(request, primed.final)
 
-    return StreamingResponse(body(), media_type="text/event-stream", headers={**SSE_HEADERS, **suggestion_header(request)})
+    return StreamingResponse(body(), media_type="text/event-stream", headers={**SSE_HEADERS, **calls.trace_header(inp)})
 
 
 def reply_text(rendered: RenderedPrompt | None, gen: Generation) -> str:
@@ -172,10 +172,10 @@ async def invoke_prompt(prompt_id: str, body: PromptRequest, request: Request) -
     arm = feature_arm(request, prompt_id)
     rendered, model = render_prompt(request, prompt_id, body.inputs, constraint=arm.prompt_version or body.prompt_version,
                                     metadata_name=meta_name, model=arm.model)
-    inp = arm.apply(prompt_chat_input(rendered, model))
+    inp = calls.with_trace_id(arm.apply(prompt_chat_input(rendered, model)), suggestion_id(request))
     if body.stream:
         return await stream_text(request, inp, rendered.prefill, as_421=True)
     gen = await ask(request, inp, as_421=True)
     return Response(json.dumps(reply_text(rendered, gen)), media_type="application/json",
                     headers={"X-Assay-Prompt-Version": f"{rendered.feature}/{rendered.family}@{rendered.version}",
-                             **suggestion_header(request)})
+                             **calls.trace_header(inp)})
