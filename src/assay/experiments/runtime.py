@@ -5,7 +5,7 @@ A route that assigns arms stores a :class:`RequestExperiments` in the request's 
 :data:`STATE_KEY`. :class:`ExposureMiddleware` then adds the ``X-Assay-Experiments`` header (a JSON
 list of ``{name, variant, arm}``) to the response and, after its last byte, writes one
 :class:`~assay.experiments.events.Exposure` per assignment (the request's target; latency of the whole
-response; tokens from the pipeline trace or, for chat-served suggestions, the usage the route noted;
+response; tokens from the pipeline trace, whose id is the suggestion id, else the usage the route noted;
 error = status ≥ 500, 421 (a failed model call on ``/v1/prompts``) or a trace error; cost from the arm's
 prices) plus the request's GitLab telemetry counters. A failing write is logged, never turned into a failed request.
 
@@ -47,12 +47,12 @@ class RequestExperiments:
 
     assignments: list[Assignment] = field(default_factory=list)
     trace_id: str | None = None
-    """The suggestion id (for completions and ``/infill`` also the pipeline trace id)."""
+    """The suggestion id, which is also the id of the request's pipeline trace (every target)."""
     target: Target = COMPLETIONS
     """What the request produces, recorded with its exposures."""
     telemetry: list[TelemetryCount] = field(default_factory=list)
     usage: Usage | None = None
-    """Tokens of a chat-served suggestion (no pipeline trace), noted by the route."""
+    """Tokens of a chat-served suggestion as the route noted them (used when its trace has none)."""
 
     def tags(self) -> list[dict[str, str | int]]:
         """``[{name, variant, arm}]`` for responses."""
