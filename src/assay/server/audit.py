@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from fastapi import Request
 
+from assay.experiments.runtime import STATE_KEY as EXPERIMENTS_KEY
 from assay.pipeline.engine import Engine
 from assay.server.auth.principal import Principal
 from assay.store import AuditEntry, Store
@@ -47,8 +48,9 @@ class Finished(Protocol):
 def report_usage(request: Request, result: Finished | None) -> None:
     """The one place a finished call says what it cost: the model and the provider's token counts (its own
     usage, else its tokenizer's), which the guard charges to the quota and writes to the audit log once
-    the response is over. Streams call it when they end, with the engine's final result (``None``: the
-    stream ended without one, nothing to add). Several calls in one request add up."""
+    the response is over, and the request's experiment exposures use when no trace holds them. Streams
+    call it when they end, with the engine's final result (``None``: the stream ended without one, nothing
+    to add). Several calls in one request add up."""
     if result is None:
         return
     earlier: Metered | None = getattr(request.state, USAGE_KEY, None)
@@ -56,6 +58,8 @@ def report_usage(request: Request, result: Finished | None) -> None:
     if earlier is not None:
         usage = Usage(earlier.prompt_tokens + usage.prompt_tokens, earlier.completion_tokens + usage.completion_tokens)
     setattr(request.state, USAGE_KEY, Metered(result.model or None, usage.prompt_tokens, usage.completion_tokens))
+    if (pending := getattr(request.state, EXPERIMENTS_KEY, None)) is not None:
+        pending.usage = usage
 
 
 def meter(engine: Engine, state: dict[str, Any], trace_id: str | None) -> Metered:

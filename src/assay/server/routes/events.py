@@ -42,7 +42,6 @@ from assay.pipeline.trace import new_trace_id
 from assay.pipeline.types import CompletionInput
 from assay.prompts import default_registry
 from assay.server.calls import with_trace_id
-from assay.types import Generation, Usage
 
 router = APIRouter(prefix="/v1", tags=["experiments"])
 
@@ -141,19 +140,6 @@ def suggestion_id(request: Request) -> str | None:
     """The suggestion id of a request in an experiment; None otherwise."""
     pending = getattr(request.state, STATE_KEY, None)
     return pending.trace_id if pending is not None and pending.assignments else None
-
-
-def note_usage(request: Request, usage: Usage) -> None:
-    """Keep the tokens of a chat-served suggestion for its exposure record."""
-    pending = getattr(request.state, STATE_KEY, None)
-    if pending is not None:
-        pending.usage = usage
-
-
-def note_stream_usage(request: Request, final: object) -> None:
-    """:func:`note_usage` for a finished stream whose ``final`` result is a chat ``Generation``."""
-    if isinstance(final, Generation):
-        note_usage(request, final.usage)
 
 
 def experiment_tags(request: Request) -> list[dict[str, str | int]]:

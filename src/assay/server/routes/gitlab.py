@@ -54,9 +54,7 @@ from assay.server.routes.events import (
     apply_chat_experiments,
     apply_experiments,
     experiment_tags,
-    note_stream_usage,
     note_telemetry,
-    note_usage,
     suggestion_id,
 )
 from assay.types import Choice, Usage
@@ -171,7 +169,6 @@ async def _answer(request: Request, inp: CompletionInput | ChatInput, file_name:
         return _Answer.build(result.choices, result.model, _provider(request, result.model), result.language,
                              result.usage, result.trace)
     gen = await calls.chat(engine, inp, budget)
-    note_usage(request, gen.usage)
     report_usage(request, gen)
     model = gen.model or _model_name(request, inp)
     lang = detect_language(file_name)
@@ -196,7 +193,6 @@ async def _raw_text(request: Request, inp: CompletionInput | ChatInput) -> Strea
         async for chunk in primed.chunks:
             if chunk.index == 0 and chunk.text:
                 yield chunk.text
-        note_stream_usage(request, primed.final)
         report_usage(request, primed.final)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=_stream_headers(request, inp))
@@ -266,7 +262,6 @@ async def v4_suggestions(body: ComponentsRequest, request: Request) -> Response:
             if chunk.text:
                 data = {"choices": [{"delta": {"content": chunk.text}, "index": chunk.index}]}
                 yield f"event: content_chunk\ndata: {json.dumps(data)}\n\n"
-        note_stream_usage(request, primed.final)
         report_usage(request, primed.final)
         yield "event: stream_end\ndata: null\n\n"
 

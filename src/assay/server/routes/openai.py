@@ -45,7 +45,6 @@ from assay.server.routes.chat_features import feature_chat_input, is_feature_mod
 from assay.server.routes.events import (
     apply_experiments,
     experiment_tags,
-    note_usage,
     suggestion_id,
 )
 from assay.types import Generation
@@ -158,7 +157,6 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> obj
     headers = calls.trace_header(inp)
     if not body.stream:
         gen = await calls.chat(engine, inp, budget)
-        note_usage(request, gen.usage)
         report_usage(request, gen)
         return _json(ChatCompletionResponse(
             id=cid, created=created, model=gen.model or body.model or settings_of(request).model_for("chat").name,
@@ -184,7 +182,6 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> obj
         final: Generation | None = primed.final
         report_usage(request, final)
         if final is not None:
-            note_usage(request, final.usage)
             yield _event(ChatCompletionChunk(id=cid, created=created, model=final.model or model, choices=[
                 ChatChunkChoice(index=c.index, delta=ChatDelta(), finish_reason=c.finish_reason.wire())
                 for c in final.choices]))

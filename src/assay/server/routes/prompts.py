@@ -34,7 +34,7 @@ from assay.prompts import PromptRegistry, RenderedPrompt, default_registry
 from assay.server import calls
 from assay.server.audit import report_usage
 from assay.server.deps import SSE_HEADERS, budget_of, engine_of, settings_of
-from assay.server.routes.events import feature_arm, note_stream_usage, note_usage, suggestion_id
+from assay.server.routes.events import feature_arm, suggestion_id
 from assay.types import Generation
 
 router = APIRouter(tags=["prompts"])
@@ -135,7 +135,6 @@ async def ask(request: Request, inp: ChatInput, *, as_421: bool) -> Generation:
         if as_421:
             raise model_failed(exc) from None
         raise
-    note_usage(request, gen.usage)
     report_usage(request, gen)
     return gen
 
@@ -155,7 +154,6 @@ async def stream_text(request: Request, inp: ChatInput, prefix: str, *, as_421: 
         async for chunk in primed.chunks:
             if chunk.index == 0 and chunk.text:
                 yield chunk.text
-        note_stream_usage(request, primed.final)
         report_usage(request, primed.final)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={**SSE_HEADERS, **calls.trace_header(inp)})
