@@ -29,9 +29,8 @@ from assay.errors import ConfigError
 from assay.specs.registry import LORA_RECORD, get_spec, infer_spec
 from assay.specs.schema import ModelSpec
 from assay.train.files import share_like_siblings
+from assay.train.model import count_parameters
 from assay.train.precision import Placement, resolve_placement
-
-LORA_INFO = LORA_RECORD
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ def _base_parameters(base: str) -> int | None:
             model = AutoModelForCausalLM.from_config(config)
     except (OSError, ValueError):
         return None
-    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+    return count_parameters(model)
 
 
 def _load_tokenizer(base: str) -> Any:
@@ -331,7 +330,7 @@ def train_lora(options: LoraOptions, on_step: StepHook | None = None) -> LoraRes
     info = asdict(result) | {"options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}}
     info["out"], info["adapter_dir"] = str(out), str(adapter_dir)
     info["spec"] = s.family if (s := _base_spec(options)) is not None else None
-    (out / LORA_INFO).write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
+    (out / LORA_RECORD).write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
     return result
 
 
