@@ -137,7 +137,7 @@ def _interrupted(line: str) -> typer.Exit:
 def _saved_line(store, run_id: str, total: int | None) -> str:  # noqa: ANN001 - RunStore
     """``interrupted: N of M samples saved in DB (run ...); rerun the same command to resume``: every
     scored sample is flushed before the run stops, and a rerun skips them."""
-    from assay.eval.store import sqlite_file
+    from assay.store.urls import sqlite_file
 
     saved = len(store.done(run_id))
     of = f" of {total}" if total is not None else ""

@@ -161,9 +161,10 @@ def _check_run_database(runs: list[str], db: str | None) -> None:
     created in or added to the file (``compare`` only reads). A missing file is left to ``resolve_run``,
     which names the run it was looking for."""
     if any(not Path(r).is_file() and Path(r).suffix.lower() not in {".json", ".jsonl"} for r in runs):
-        from assay.eval.store import RunStore, default_db_url, normalize_url, sqlite_file
+        from assay.eval.store import RunStore, default_db_url
+        from assay.store.urls import as_url, sqlite_file
 
-        path = sqlite_file(normalize_url(db) if db else default_db_url())
+        path = sqlite_file(as_url(db) if db else default_db_url())
         if path is None or path.is_file():
             RunStore(db, read_only=True).close()
 

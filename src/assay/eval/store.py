@@ -44,23 +44,19 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assay.errors import ConfigError, RequestInvalid
 from assay.store.schema import create_tables, use_wal
+from assay.store.urls import as_url, sqlite_file
 
 DEFAULT_DB = "sqlite:///assay-runs.db"
 
 
 def default_db_url() -> str:
     """``$ASSAY_DB`` or ``sqlite:///assay-runs.db``; a bare file path is taken as a SQLite file."""
-    return normalize_url(os.environ.get("ASSAY_DB") or DEFAULT_DB)
-
-
-def normalize_url(url: str) -> str:
-    return url if "://" in url else f"sqlite:///{url}"
+    return as_url(os.environ.get("ASSAY_DB") or DEFAULT_DB)
 
 
 class Base(DeclarativeBase):
@@ -135,14 +131,6 @@ READ_TABLES = frozenset({"runs", "samples"})
 """The tables a reader needs (``model_cache`` is only written and read by ``assay eval``)."""
 
 
-def sqlite_file(url: str) -> Path | None:
-    """The file of a ``sqlite:///`` URL; None for other databases and in-memory SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
-
-
 def _read_only_engine(path: Path) -> Engine:
     """An engine on SQLite ``path`` opened with ``mode=ro``: no statement through it can create or change it."""
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
@@ -188,7 +176,7 @@ class RunStore:
     """
 
     def __init__(self, url: str | None = None, *, read_only: bool = False) -> None:
-        self.url = normalize_url(url) if url else default_db_url()
+        self.url = as_url(url) if url else default_db_url()
         self.read_only = read_only
         try:
             path = sqlite_file(self.url)

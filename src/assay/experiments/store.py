@@ -24,10 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from sqlalchemy import ColumnElement, Engine, Index, Select, exists, func, insert, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import Boolean, Float, Integer, String
@@ -37,6 +35,7 @@ from assay.experiments.assign import COMPLETIONS, FEATURE_PREFIX
 from assay.experiments.events import Exposure, StoredEvent, TelemetryCount
 from assay.store import default_url, open_store
 from assay.store.schema import create_tables
+from assay.store.urls import as_url, sqlite_file
 
 INSERT_CHUNK = 500
 IDS_PER_QUERY = 1000
@@ -283,24 +282,6 @@ class EventStore:
         self.engine.dispose()
 
 
-def as_url(url: str) -> str:
-    """``url`` as a SQLAlchemy URL: a plain file path (no ``://``) is a SQLite file, as eval, report and
-    compare take it."""
-    return url if "://" in url else f"sqlite:///{url}"
-
-
-def _sqlite_path(url: str) -> Path | None:
-    """The file of a ``sqlite:///`` URL (``~`` expanded); None for other databases, in-memory SQLite and URLs
-    SQLAlchemy cannot parse (opening them says why)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database).expanduser()
-
-
 def open_event_store(url: str | None = None, *, existing: bool = False) -> EventStore:
     """Open the event store at ``url`` (a SQLAlchemy URL or a SQLite file's path; default: the gateway's
     database), creating its tables (safely when several processes open a fresh database at once) and adding
@@ -309,7 +290,7 @@ def open_event_store(url: str | None = None, *, existing: bool = False) -> Event
     creating an empty database at a mistyped path."""
     url = as_url(url) if url else None
     if existing:
-        path = _sqlite_path(url or default_url())
+        path = sqlite_file(url or default_url())
         if path is not None and not path.exists():
             raise ConfigError(f"the event store {path} does not exist (give --db the gateway's database: "
                               "database.url of its assay.yaml)")

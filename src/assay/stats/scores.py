@@ -163,9 +163,10 @@ def _existing_database(run_id: str, db_url: str | None) -> str:
     exist is an error, so a mistyped run id never creates an empty database."""
     from sqlalchemy.engine import make_url
 
-    from assay.eval.store import default_db_url, normalize_url
+    from assay.eval.store import default_db_url
+    from assay.store.urls import as_url
 
-    url = normalize_url(db_url) if db_url else default_db_url()
+    url = as_url(db_url) if db_url else default_db_url()
     parsed = make_url(url)
     path = parsed.database
     if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not Path(path).is_file():

@@ -11,8 +11,9 @@ from assay.errors import ConfigError, RequestInvalid
 from assay.eval.generate import Generated, Generator, GenParams, SamplesFile
 from assay.eval.report import load_report, render_html
 from assay.eval.runner import EvalOptions, default_run_id, run_eval
-from assay.eval.store import RunStore, cache_key, normalize_url
+from assay.eval.store import RunStore, cache_key
 from assay.eval.tasks.base import Problem, Score, Task
+from assay.store.urls import as_url
 
 
 class Upper(Task):
@@ -46,8 +47,8 @@ class Model(Generator):
 
 
 def test_store_urls_and_errors(tmp_path) -> None:
-    assert normalize_url("runs.db") == "sqlite:///runs.db"
-    assert normalize_url("postgresql://h/db") == "postgresql://h/db"
+    assert as_url("runs.db") == "sqlite:///runs.db"
+    assert as_url("postgresql://h/db") == "postgresql://h/db"
     with pytest.raises(ConfigError, match="cannot open run database nosuchdriver://x"):
         RunStore("nosuchdriver://x")
     store = RunStore(str(tmp_path / "r.db"))
